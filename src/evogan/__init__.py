@@ -1,0 +1,14 @@
+"""evogan: evolve GAN generators with a genetic algorithm on an ordinary computer.
+
+>>> import evogan
+>>> result = evogan.evolve(population=32, generations=5, progress=False)
+>>> images = evogan.sample(result.generator, 16)
+"""
+
+from evogan.config import Config
+from evogan.engine import Result, evolve
+from evogan.errors import EvoganError
+from evogan.export import load_generator, sample
+
+__all__ = ["Config", "EvoganError", "Result", "evolve", "load_generator", "sample"]
+__version__ = "0.1.0"

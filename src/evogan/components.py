@@ -1,0 +1,144 @@
+"""Everything a run derives once from its config: data, networks, GA, critic.
+
+Building this validates the whole config (data files, network spec, operator
+names, population size) before anything is written to the run directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from evogan import ga
+from evogan.config import Config
+from evogan.critic import Critic
+from evogan.data import ImageDataset, load_dataset, parse_subset
+from evogan.errors import EvoganError
+from evogan.evaluation import Evaluator, LocalEvaluator
+from evogan.fitness import FITNESS, FitnessFn
+from evogan.genome import GenomeLayout
+from evogan.networks import Generator, GeneratorSpec, build_generator, parse_network
+
+SAMPLE_GRID = 64  # images in each sample grid, from one fixed latent batch
+
+
+@dataclass
+class Streams:
+    """Independent random streams derived from the master seed."""
+
+    ga: torch.Generator
+    latents: torch.Generator
+    data: torch.Generator
+
+    @classmethod
+    def from_seed(cls, seed: int) -> Streams:
+        def stream(offset: int) -> torch.Generator:
+            return torch.Generator().manual_seed(seed * 1000 + offset)
+
+        return cls(stream(1), stream(2), stream(3))
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {name: g.get_state() for name, g in vars(self).items()}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        for name, g in vars(self).items():
+            g.set_state(state[name])
+
+
+@dataclass
+class Components:
+    config: Config
+    device: torch.device
+    data: ImageDataset
+    spec: GeneratorSpec
+    model: Generator
+    layout: GenomeLayout
+    params: ga.GAParams
+    critic: Critic
+    evaluator: Evaluator
+    fitness: FitnessFn
+    sample_latents: torch.Tensor  # fixed, so that sample grids of all generations compare
+
+    @classmethod
+    def build(cls, config: Config) -> Components:
+        device = resolve_device(config.device)
+        check_numbers(config)
+        ga.check_choice("fitness", config.fitness, FITNESS)
+        subset = parse_subset(config.subset) if config.subset else None
+        data = load_dataset(
+            config.dataset, data_dir=config.data_dir, subset=subset, image_size=config.image_size
+        )
+        spec = generator_spec(config, data.image_size)
+        torch.manual_seed(config.seed)  # the critic's initial weights and its dropout
+        model = build_generator(spec).to(device)
+        layout = GenomeLayout.of(model)
+        critic = Critic(
+            data.image_size,
+            filters=config.disc_filters,
+            dropout=config.disc_dropout,
+            lr=config.disc_lr,
+            beta1=config.disc_beta1,
+            device=device,
+        )
+        latents = torch.randn(
+            SAMPLE_GRID, spec.latent_dim, generator=torch.Generator().manual_seed(config.seed)
+        )
+        return cls(
+            config=config,
+            device=device,
+            data=ImageDataset(data.images.to(device), data.labels, data.name),
+            spec=spec,
+            model=model,
+            layout=layout,
+            params=ga.GAParams.from_config(config, layout),
+            critic=critic,
+            evaluator=LocalEvaluator(model, layout),
+            fitness=FITNESS[config.fitness],
+            sample_latents=latents.to(device),
+        )
+
+
+def generator_spec(config: Config, image_size: int) -> GeneratorSpec:
+    network = None
+    latent_dim = config.latent_dim
+    if config.generator == "mlp":
+        default = [[config.latent_dim, config.hidden, "tanh"], [None, image_size**2, "tanh"]]
+        network = parse_network(config.network or default)
+        latent_dim = network[0].inputs
+    return GeneratorSpec(
+        kind=config.generator,
+        image_size=image_size,
+        latent_dim=latent_dim,
+        hidden=config.hidden,
+        channels=config.channels,
+        basis_size=min(config.basis_size, image_size),
+        network=network,
+        bias=config.bias,
+        init=config.init,
+    )
+
+
+def resolve_device(name: str) -> torch.device:
+    if name not in ("cpu", "cuda"):
+        raise EvoganError(f"--device: unknown {name!r} (choose from cpu, cuda)")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise EvoganError("--device cuda: no CUDA device is available on this machine")
+    return torch.device(name)
+
+
+def check_numbers(config: Config) -> None:
+    """Ranges that no later step would report clearly."""
+    positive = ("population", "generations", "samples_per_agent", "disc_batch", "latent_dim")
+    for name in positive:
+        if getattr(config, name) < 1:
+            raise EvoganError(
+                f"--{name.replace('_', '-')} must be >= 1, got {getattr(config, name)}"
+            )
+    if config.time_budget is not None and config.time_budget <= 0:
+        raise EvoganError(f"--time-budget must be > 0 seconds, got {config.time_budget}")
+    if config.init not in ("scaled", "normal"):
+        raise EvoganError(f"--init: unknown {config.init!r} (choose from scaled, normal)")
+    for name in ("sample_every", "checkpoint_every", "disc_steps"):
+        if getattr(config, name) < 0:
+            raise EvoganError(f"--{name.replace('_', '-')} must be >= 0")

@@ -1,0 +1,166 @@
+"""The run configuration: one frozen, typed, documented record.
+
+Sources, later ones winning: the preset (a TOML file shipped in
+``evogan/presets``), the user's ``--config`` TOML file, then command-line
+options. Unknown keys and wrong types are errors. Every field's ``help`` is
+also its ``--help`` text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from evogan.errors import EvoganError
+
+
+def _opt(default: Any, help: str, **extra: Any) -> Any:
+    return field(default=default, metadata={"help": help, **extra})
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a run needs; ``evogan train --help`` lists the same fields."""
+
+    # data
+    dataset: str = _opt("digits", "digits (built in, 8x8), mnist, fashion-mnist or folder:PATH")
+    data_dir: str | None = _opt(None, "directory holding the MNIST / Fashion-MNIST files")
+    subset: str | None = _opt(None, "index range START:STOP of the images to train on")
+    image_size: int | None = _opt(None, "resize images to this side (default: native size)")
+    # generator (the genome)
+    generator: str = _opt("basis", "generator architecture: basis, conv or mlp")
+    network: str | None = _opt(
+        None, 'mlp layer spec as JSON, e.g. [[16,64,"tanh"],[null,784,"tanh"]]'
+    )
+    latent_dim: int = _opt(16, "size of the latent vector z ~ N(0, I)")
+    hidden: int = _opt(32, "hidden units of the basis generator")
+    channels: int = _opt(4, "feature maps of the conv generator")
+    basis_size: int = _opt(8, "basis generator: k x k lowest cosine frequencies")
+    bias: bool = _opt(True, "give generator layers biases (the article has none)")
+    init: str = _opt(
+        "scaled", "weight init: scaled (1/sqrt(fan_in)) or normal (the article's randn)"
+    )
+    # genetic algorithm
+    population: int = _opt(100, "number of agents (generators) per generation")
+    generations: int = _opt(300, "stop after this many generations")
+    threshold: float | None = _opt(None, "stop once the best agent's fitness reaches this value")
+    time_budget: float | None = _opt(None, "stop after this many seconds of training")
+    selection: str = _opt("truncation", "parent selection: truncation or tournament")
+    selection_fraction: float = _opt(0.2, "truncation: fraction of the population that survives")
+    tournament_size: int = _opt(3, "tournament: agents per tournament")
+    elitism: int = _opt(2, "best agents copied unchanged into the next generation")
+    crossover: str = _opt("uniform", "single-point, two-point, uniform, layer or blend")
+    crossover_rate: float = _opt(0.5, "probability that a pair of parents is crossed")
+    mutation: str = _opt("gaussian", "mutation: gaussian or reset (the article's)")
+    mutation_rate: float = _opt(0.1, "reset: per-agent probability; gaussian: per-gene probability")
+    mutation_sigma: float = _opt(0.05, "gaussian: step size, relative to each gene's init spread")
+    sigma_schedule: str = _opt("constant", "constant, exponential or self-adaptive")
+    sigma_decay: float = _opt(
+        0.99, "exponential schedule: sigma multiplied by this each generation"
+    )
+    sigma_min: float = _opt(0.005, "exponential schedule: lower bound of sigma")
+    # fitness and discriminator
+    fitness: str = _opt("logit", "logit (mean discriminator logit) or accuracy (the article's)")
+    samples_per_agent: int = _opt(
+        50, "fakes per agent per generation (all agents share the latents)"
+    )
+    disc_steps: int = _opt(1, "discriminator gradient steps per generation")
+    disc_batch: int = _opt(64, "real and fake images per discriminator step (each)")
+    disc_lr: float = _opt(2e-4, "discriminator Adam learning rate")
+    disc_beta1: float = _opt(0.5, "discriminator Adam beta1")
+    disc_filters: int = _opt(64, "discriminator conv filters")
+    disc_dropout: float = _opt(0.4, "discriminator dropout")
+    # run
+    seed: int = _opt(0, "master seed: the same seed on the same machine gives the same run")
+    device: str = _opt("cpu", "cpu or cuda")
+    sample_every: int = _opt(10, "write a sample grid every N generations")
+    checkpoint_every: int = _opt(10, "write a resumable checkpoint every N generations")
+    progress: bool = _opt(True, "show a live progress bar")
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+
+PRESETS_PACKAGE = "evogan.presets"
+
+
+def preset_names() -> list[str]:
+    files = resources.files(PRESETS_PACKAGE).iterdir()
+    return sorted(p.name.removesuffix(".toml") for p in files if p.name.endswith(".toml"))
+
+
+def load_preset(name: str) -> dict[str, Any]:
+    if name not in preset_names():
+        raise EvoganError(f"--preset: unknown {name!r} (choose from {', '.join(preset_names())})")
+    text = resources.files(PRESETS_PACKAGE).joinpath(f"{name}.toml").read_text()
+    return tomllib.loads(text)
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise EvoganError(f"{path}: config file not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise EvoganError(f"{path}: invalid TOML ({err})") from None
+
+
+def build_config(*layers: tuple[str, dict[str, Any]]) -> Config:
+    """Merge ``(source, values)`` layers over the defaults, checking keys and types."""
+    known = {f.name: f for f in fields(Config)}
+    values: dict[str, Any] = {}
+    for source, layer in layers:
+        for key, value in layer.items():
+            name = key.replace("-", "_")
+            if name not in known:
+                raise EvoganError(f"{source}: unknown option {key!r}")
+            values[name] = coerce(name, value, _field_type(known[name]), source)
+    return Config(**values)
+
+
+def _field_type(f: dataclasses.Field[Any]) -> Any:
+    return typing.get_type_hints(Config)[f.name]
+
+
+def coerce(name: str, value: Any, kind: Any, source: str) -> Any:
+    """Check ``value`` against the field type; ints are accepted for floats."""
+    optional = typing.get_origin(kind) in (typing.Union, types.UnionType)
+    base = next(t for t in typing.get_args(kind) if t is not type(None)) if optional else kind
+    if value is None and optional:
+        return None
+    if name == "network" and isinstance(value, list):
+        import json
+
+        return json.dumps(value)
+    if base is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, base) or (base is int and isinstance(value, bool)):
+        raise EvoganError(
+            f"{source}: option {name!r} must be {base.__name__}, got {type(value).__name__} "
+            f"{value!r}"
+        )
+    return value
+
+
+def to_toml(config: Config) -> str:
+    """The resolved config as TOML (``None`` fields are left out: TOML has no null)."""
+    lines = []
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, str):
+            text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        else:
+            text = repr(value)
+        lines.append(f"{f.name} = {text}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,69 @@
+"""The critic: the article's discriminator plus its optimiser.
+
+It is the state of the fitness test. It is trained by gradient once per
+generation (``disc_steps`` Adam steps) on real images against fakes pooled
+from the whole population -- not once per agent as in the article, which made
+a thousand updates per generation and let the discriminator win outright.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from evogan.networks import build_discriminator
+
+SCORING_CHUNK = 4096  # images per discriminator forward when scoring: bounds memory only
+
+
+class Critic:
+    """Discriminator + Adam; ``train_step`` for learning, ``logits`` for scoring."""
+
+    def __init__(
+        self,
+        image_size: int,
+        *,
+        filters: int,
+        dropout: float,
+        lr: float,
+        beta1: float,
+        device: torch.device,
+    ) -> None:
+        self.model = build_discriminator(image_size, filters=filters, dropout=dropout).to(device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=lr, betas=(beta1, 0.999))
+        self.loss = nn.BCEWithLogitsLoss()
+
+    def train_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
+        """One Adam step on real (label 1) vs fake (label 0); returns loss and accuracy."""
+        self.model.train()
+        images = torch.cat([real, fake])
+        labels = torch.cat([torch.ones(len(real)), torch.zeros(len(fake))]).to(images.device)
+        logits = self.model(images)
+        loss = self.loss(logits, labels)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        accuracy = ((logits > 0).float() == labels).float().mean()
+        return {"disc/loss": loss.item(), "disc/accuracy": accuracy.item()}
+
+    @torch.no_grad()
+    def logits(self, images: torch.Tensor) -> torch.Tensor:
+        """Inference-mode logits ``[N]`` (no dropout), in memory-bounded chunks."""
+        return score(self.model, images)
+
+    def state_dict(self) -> dict[str, object]:
+        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        self.model.load_state_dict(state["model"])  # type: ignore[arg-type]
+        self.optimizer.load_state_dict(state["optimizer"])  # type: ignore[arg-type]
+
+
+@torch.no_grad()
+def score(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """Discriminator logits for a flat image batch ``[N, 1, H, W]`` -> ``[N]``."""
+    was_training = model.training
+    model.eval()
+    out = torch.cat([model(piece) for piece in images.split(SCORING_CHUNK)])
+    model.train(was_training)
+    return out

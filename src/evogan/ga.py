@@ -1,0 +1,194 @@
+"""The genetic algorithm as ask/tell over a frozen state.
+
+One generation: the engine ``ask``s for the population, scores it, and
+``tell``s the fitness back; ``tell`` keeps the ``elitism`` best agents
+bit-for-bit, breeds the rest from selected parents (crossover, then
+mutation) and returns the next state with a flat metrics dict. No I/O, no
+loop: the engine owns those.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import torch
+
+from evogan.config import Config
+from evogan.errors import EvoganError
+from evogan.genome import GenomeLayout
+from evogan.operators import (
+    CROSSOVER,
+    MUTATION,
+    SELECTION,
+    SelectionFn,
+    crossover_population,
+    elite_indices,
+    scheduled_sigma,
+    self_adapt_sigma,
+)
+
+SIGMA_SCHEDULE_NAMES = ("constant", "exponential", "self-adaptive")
+
+
+@dataclass(frozen=True)
+class GAParams:
+    """What the GA derives once from the config and the genome layout."""
+
+    population: int
+    elitism: int
+    select: SelectionFn
+    crossover: str
+    crossover_rate: float
+    crossover_options: dict[str, Any]
+    mutation: str
+    mutation_rate: float
+    sigma0: float
+    sigma_schedule: str
+    sigma_decay: float
+    sigma_min: float
+    init_std: torch.Tensor
+
+    @classmethod
+    def from_config(cls, config: Config, layout: GenomeLayout) -> GAParams:
+        check_choice("selection", config.selection, SELECTION)
+        check_choice("crossover", config.crossover, CROSSOVER)
+        check_choice("mutation", config.mutation, MUTATION)
+        check_choice("sigma_schedule", config.sigma_schedule, SIGMA_SCHEDULE_NAMES)
+        options: dict[str, Any] = {"segments": layout.segments}
+        select_options: dict[str, Any] = (
+            {"fraction": config.selection_fraction}
+            if config.selection == "truncation"
+            else {"k": config.tournament_size}
+        )
+        check_population(config)
+        return cls(
+            population=config.population,
+            elitism=config.elitism,
+            select=partial(SELECTION[config.selection], **select_options),
+            crossover=config.crossover,
+            crossover_rate=config.crossover_rate,
+            crossover_options=options,
+            mutation=config.mutation,
+            mutation_rate=config.mutation_rate,
+            sigma0=config.mutation_sigma,
+            sigma_schedule=config.sigma_schedule,
+            sigma_decay=config.sigma_decay,
+            sigma_min=config.sigma_min,
+            init_std=layout.init_std,
+        )
+
+
+@dataclass(frozen=True)
+class GAState:
+    population: torch.Tensor  # [pop, n_params]
+    sigma: torch.Tensor  # [pop] mutation step of each agent, relative to the init spread
+    generation: int
+
+
+def check_choice(option: str, value: str, choices: Any) -> None:
+    if value not in choices:
+        raise EvoganError(
+            f"--{option.replace('_', '-')}: unknown {value!r} (choose from {', '.join(choices)})"
+        )
+
+
+def check_population(config: Config) -> None:
+    """A population must hold its elites plus at least one pair of offspring."""
+    if config.elitism < 0:
+        raise EvoganError(f"--elitism must be >= 0, got {config.elitism}")
+    survivors = math.ceil(config.selection_fraction * config.population)
+    needed = max(config.elitism + 2, survivors if config.selection == "truncation" else 2)
+    if config.population < needed:
+        raise EvoganError(
+            f"--population {config.population} is too small: elitism {config.elitism} plus "
+            f"offspring need at least {needed} agents"
+        )
+
+
+def init(params: GAParams, layout: GenomeLayout, *, generator: torch.Generator) -> GAState:
+    """Generation 0: independent random agents, every one with the initial sigma."""
+    population = layout.random_population(params.population, generator=generator)
+    return GAState(population, torch.full((params.population,), params.sigma0), 0)
+
+
+def ask(state: GAState) -> torch.Tensor:
+    return state.population
+
+
+def tell(
+    params: GAParams, state: GAState, fitness: torch.Tensor, *, generator: torch.Generator
+) -> tuple[GAState, dict[str, float]]:
+    """Selection, crossover and mutation: the next generation and this one's metrics."""
+    if torch.isnan(fitness).any():
+        bad = int(torch.isnan(fitness).sum())
+        raise EvoganError(f"fitness is NaN for {bad} agents at generation {state.generation}")
+    population, sigma = state.population, state.sigma
+    elites = elite_indices(fitness, params.elitism)
+    n_children = params.population - params.elitism
+    n_pairs = (n_children + 1) // 2
+    mothers = params.select(fitness, n_pairs, generator=generator)
+    fathers = params.select(fitness, n_pairs, generator=generator)
+    children_a, children_b = crossover_population(
+        population[mothers],
+        population[fathers],
+        fn=CROSSOVER[params.crossover],
+        rate=params.crossover_rate,
+        generator=generator,
+        **params.crossover_options,
+    )
+    children = torch.cat([children_a, children_b])[:n_children]
+    child_sigma = next_sigma(params, state, mothers, fathers, generator=generator)[:n_children]
+    children = MUTATION[params.mutation](
+        children,
+        generator=generator,
+        rate=params.mutation_rate,
+        sigma=child_sigma,
+        init_std=params.init_std,
+    )
+    next_state = GAState(
+        population=torch.cat([population[elites], children]),
+        sigma=torch.cat([sigma[elites], child_sigma]),
+        generation=state.generation + 1,
+    )
+    metrics = {
+        "fitness/best": fitness.max().item(),
+        "fitness/mean": fitness.mean().item(),
+        "fitness/std": fitness.std().item() if len(fitness) > 1 else 0.0,
+        "mutation/sigma": child_sigma.mean().item(),
+    }
+    return next_state, metrics
+
+
+def next_sigma(
+    params: GAParams,
+    state: GAState,
+    mothers: torch.Tensor,
+    fathers: torch.Tensor,
+    *,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Mutation step of each child: scheduled, or inherited and perturbed (self-adaptive)."""
+    if params.sigma_schedule == "self-adaptive":
+        inherited = torch.sqrt(state.sigma[mothers] * state.sigma[fathers])
+        pair_sigma = torch.cat([inherited, inherited])
+        return self_adapt_sigma(pair_sigma, generator=generator, n_genes=len(params.init_std))
+    value = scheduled_sigma(
+        state.generation + 1,
+        sigma0=params.sigma0,
+        schedule=params.sigma_schedule,
+        decay=params.sigma_decay,
+        sigma_min=params.sigma_min,
+    )
+    return torch.full((2 * len(mothers),), value)
+
+
+def best(state: GAState, fitness: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """The fittest genome of an evaluated generation and its fitness."""
+    index = int(elite_indices(fitness, 1)[0])
+    return state.population[index], float(fitness[index])
+
+
+__all__ = ["GAParams", "GAState", "ask", "best", "init", "tell"]

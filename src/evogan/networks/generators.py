@@ -1,0 +1,160 @@
+"""Generator architectures: the genomes that evolve.
+
+Every generator maps a latent batch ``z [S, latent_dim]`` to images
+``[S, 1, H, W]`` in [-1, 1]. Genome size is the first lever of a GA: the
+article's 100-100-784 MLP has 88k weights, which truncation selection cannot
+search in any reasonable time, so evogan's default generators are small
+(a few thousand parameters) and use structure instead of size:
+
+- ``mlp``: the article's layer-spec MLP (``network = [[in, out, act], ...]``).
+- ``conv``: a tiny upsampling conv net (linear -> 2x up -> conv -> 2x up -> conv).
+- ``basis``: an MLP that emits coefficients of a fixed low-frequency cosine
+  basis, so every genome draws smooth strokes rather than pixel noise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from evogan.errors import EvoganError
+from evogan.networks.spec import ACTIVATIONS, LayerSpec, parse_network, to_pixels
+
+
+@dataclass(frozen=True)
+class GeneratorSpec:
+    """What a generator needs to be built again: stored beside exported weights."""
+
+    kind: str
+    image_size: int
+    latent_dim: int
+    hidden: int
+    channels: int
+    basis_size: int
+    network: tuple[LayerSpec, ...] | None
+    bias: bool
+    init: str
+
+
+class Generator(nn.Module):
+    """Base class: a latent batch in, a [-1, 1] image batch out."""
+
+    spec: GeneratorSpec
+
+    def init_std(self, name: str, param: torch.Tensor) -> float:
+        """Spread of a fresh random value of this parameter (initialisation and reset mutation)."""
+        if self.spec.init == "normal":  # the article: np.random.randn for every weight
+            return 1.0
+        if param.dim() == 1:
+            return 0.1
+        fan_in = param[0].numel()
+        return 1.0 / math.sqrt(fan_in)
+
+
+class MLPGenerator(Generator):
+    """The article's network: a stack of dense layers from a layer spec."""
+
+    def __init__(self, spec: GeneratorSpec) -> None:
+        super().__init__()
+        assert spec.network is not None
+        self.spec = spec
+        layers: list[nn.Module] = []
+        for layer in spec.network:
+            layers += [nn.Linear(layer.inputs, layer.outputs, bias=spec.bias)]
+            layers += [ACTIVATIONS[layer.activation]()]
+        self.body = nn.Sequential(*layers)
+        self.last_activation = spec.network[-1].activation
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        side = self.spec.image_size
+        pixels = to_pixels(self.body(z), self.last_activation)
+        return pixels.reshape(z.shape[0], 1, side, side)
+
+
+class ConvGenerator(Generator):
+    """Latent -> (channels x H/4 x W/4) -> 2x up -> conv -> 2x up -> conv -> tanh."""
+
+    def __init__(self, spec: GeneratorSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        self.base = spec.image_size // 4
+        c = spec.channels
+        self.project = nn.Linear(spec.latent_dim, c * self.base * self.base, bias=spec.bias)
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=spec.bias)
+        self.conv2 = nn.Conv2d(c, 1, 3, padding=1, bias=spec.bias)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = torch.tanh(self.project(z)).reshape(z.shape[0], -1, self.base, self.base)
+        h = torch.tanh(self.conv1(nn.functional.interpolate(h, scale_factor=2.0)))
+        return torch.tanh(self.conv2(nn.functional.interpolate(h, scale_factor=2.0)))
+
+
+class BasisGenerator(Generator):
+    """MLP -> coefficients of the lowest ``basis_size`` x ``basis_size`` 2-D cosine waves."""
+
+    basis: torch.Tensor
+
+    def __init__(self, spec: GeneratorSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        k = spec.basis_size
+        self.hidden = nn.Linear(spec.latent_dim, spec.hidden, bias=spec.bias)
+        self.coefficients = nn.Linear(spec.hidden, k * k, bias=spec.bias)
+        self.register_buffer("basis", cosine_basis(k, spec.image_size), persistent=False)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        coefficients = self.coefficients(torch.tanh(self.hidden(z)))
+        image = torch.tanh(coefficients @ self.basis)
+        side = self.spec.image_size
+        return image.reshape(z.shape[0], 1, side, side)
+
+
+def cosine_basis(k: int, side: int) -> torch.Tensor:
+    """``[k*k, side*side]`` orthonormal 2-D DCT-II basis images of the k lowest frequencies."""
+    x = torch.arange(side, dtype=torch.float32)
+    freqs = torch.arange(k, dtype=torch.float32)
+    waves = torch.cos(math.pi * (x[None, :] + 0.5) * freqs[:, None] / side)  # [k, side]
+    waves = waves / waves.norm(dim=1, keepdim=True)
+    return torch.einsum("ax,by->abxy", waves, waves).reshape(k * k, side * side) * side
+
+
+GENERATORS: dict[str, Callable[[GeneratorSpec], Generator]] = {
+    "mlp": MLPGenerator,
+    "conv": ConvGenerator,
+    "basis": BasisGenerator,
+}
+
+
+def build_generator(spec: GeneratorSpec) -> Generator:
+    """Instantiate a generator and check that it draws images of the right size."""
+    if spec.kind not in GENERATORS:
+        raise EvoganError(f"generator: unknown {spec.kind!r} (choose from {', '.join(GENERATORS)})")
+    if spec.kind == "mlp":
+        _check_mlp(spec)
+    if spec.kind == "conv" and spec.image_size % 4:
+        raise EvoganError(f"generator conv: image size {spec.image_size} is not a multiple of 4")
+    if spec.kind == "basis" and not 1 <= spec.basis_size <= spec.image_size:
+        raise EvoganError(f"basis_size must be in [1, {spec.image_size}], got {spec.basis_size}")
+    return GENERATORS[spec.kind](spec)
+
+
+def _check_mlp(spec: GeneratorSpec) -> None:
+    assert spec.network is not None
+    pixels = spec.image_size**2
+    if spec.network[-1].outputs != pixels:
+        raise EvoganError(
+            f"network: last layer has {spec.network[-1].outputs} outputs but images of "
+            f"{spec.image_size}x{spec.image_size} need {pixels}"
+        )
+    if spec.network[0].inputs != spec.latent_dim:
+        raise EvoganError(
+            f"network: first layer takes {spec.network[0].inputs} inputs but latent_dim is "
+            f"{spec.latent_dim}"
+        )
+
+
+__all__ = ["GENERATORS", "Generator", "GeneratorSpec", "build_generator", "parse_network"]
