@@ -114,12 +114,13 @@ class BasisGenerator(Generator):
 
 
 def cosine_basis(k: int, side: int) -> torch.Tensor:
-    """``[k*k, side*side]`` orthonormal 2-D DCT-II basis images of the k lowest frequencies."""
+    """``[k*k, side*side]`` 2-D DCT-II basis images of the k lowest frequencies."""
     x = torch.arange(side, dtype=torch.float32)
     freqs = torch.arange(k, dtype=torch.float32)
     waves = torch.cos(math.pi * (x[None, :] + 0.5) * freqs[:, None] / side)  # [k, side]
     waves = waves / waves.norm(dim=1, keepdim=True)
-    return torch.einsum("ax,by->abxy", waves, waves).reshape(k * k, side * side) * side
+    # Scaled so that a pixel's spread equals a coefficient's (each basis image has RMS side/k).
+    return torch.einsum("ax,by->abxy", waves, waves).reshape(k * k, side * side) * side / k
 
 
 GENERATORS: dict[str, Callable[[GeneratorSpec], Generator]] = {

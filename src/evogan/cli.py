@@ -1,0 +1,154 @@
+"""The ``evogan`` command line: train, sample, data download.
+
+``evogan train`` has one option per config field (their help is the field's
+documentation); values come from the defaults, then ``--preset``, then
+``--config FILE.toml``, then the options given on the command line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+import typing
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from evogan.config import Config, build_config, load_preset, load_toml, preset_names
+from evogan.errors import EvoganError
+
+FLAG_TYPES = {int: click.INT, float: click.FLOAT, str: click.STRING}
+
+
+def config_options(command: Any) -> Any:
+    """Decorate ``command`` with one ``--option`` per config field."""
+    hints = typing.get_type_hints(Config)
+    for f in reversed(dataclasses.fields(Config)):
+        kind = hints[f.name]
+        base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
+        flag = "--" + f.name.replace("_", "-")
+        shown = "" if f.default is None else f" [default: {f.default}]"
+        text = f.metadata["help"] + shown
+        if base is bool:
+            option = click.option(f"{flag}/--no-{flag[2:]}", f.name, default=None, help=text)
+        else:
+            option = click.option(flag, f.name, type=FLAG_TYPES[base], default=None, help=text)
+        command = option(command)
+    return command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="evogan")
+def cli() -> None:
+    """Evolve GAN generators with a genetic algorithm."""
+
+
+@cli.command()
+@click.option("--preset", help=f"start from a shipped preset: {', '.join(preset_names())}")
+@click.option("--config", "config_file", type=click.Path(), help="TOML file of options")
+@click.option("--out", type=click.Path(), help="run directory [default: runs/<date-time>]")
+@click.option("--resume", type=click.Path(), help="continue the run in this directory")
+@config_options
+def train(
+    preset: str | None, config_file: str | None, out: str | None, resume: str | None, **flags: Any
+) -> None:
+    """Evolve a population of generators; write samples, metrics and the best generator."""
+    from evogan.callbacks import ProgressBar, RunDirectory
+    from evogan.checkpoint import check_overrides
+    from evogan.checkpoint import resume as resume_run
+    from evogan.engine import Evolution, evolve_run
+
+    given = {name: value for name, value in flags.items() if value is not None}
+    if resume:
+        if preset or config_file or out:
+            raise EvoganError("--resume takes the run's own config: drop --preset/--config/--out")
+        check_overrides(given)
+        run = resume_run(Path(resume), given)
+        directory = Path(resume)
+    else:
+        config = build_config(
+            ("--preset " + (preset or ""), load_preset(preset) if preset else {}),
+            (str(config_file), load_toml(config_file) if config_file else {}),
+            ("command line", given),
+        )
+        directory = Path(out) if out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+        check_fresh_directory(directory)
+        run = Evolution.start(config)  # validates everything before a file is written
+    callbacks: list[Any] = [RunDirectory(directory)]
+    if run.config.progress:
+        callbacks.append(ProgressBar())
+    result = evolve_run(run, callbacks)
+    reason = ", ".join(f"{key} {value:g}" for key, value in result.stop.items())
+    click.echo(
+        f"stopped ({reason}) after {result.generations} generations; best fitness "
+        f"{result.best_fitness:.4g}; outputs in {directory}/"
+    )
+
+
+def check_fresh_directory(directory: Path) -> None:
+    """Refuse to start a new run over an existing one: nothing written is destroyed."""
+    if directory.exists() and any(directory.iterdir()):
+        raise EvoganError(
+            f"--out {directory}: directory exists and is not empty "
+            "(use --resume to continue it, or another --out)"
+        )
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path())
+@click.option("-n", "count", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("-o", "output", type=click.Path(), required=True, help="out.png or out.npy")
+@click.option("--seed", type=int, default=0, show_default=True, help="seed of the latents")
+def sample(run_dir: str, count: int, output: str, seed: int) -> None:
+    """Draw N images from a run's best generator into a PNG grid or an .npy array."""
+    from evogan import plots
+    from evogan.export import load_generator
+    from evogan.export import sample as draw
+
+    suffix = Path(output).suffix.lower()
+    if suffix not in (".png", ".npy"):
+        raise EvoganError(f"-o {output}: the file must end in .png or .npy")
+    images = draw(load_generator(Path(run_dir)), count, seed=seed)
+    if suffix == ".png":
+        plots.save_grid(images, Path(output))
+    else:
+        np.save(output, images.numpy())
+    click.echo(f"wrote {count} samples to {output}")
+
+
+@cli.group()
+def data() -> None:
+    """Datasets: fetch MNIST-format files."""
+
+
+@data.command()
+@click.argument("name", type=click.Choice(["mnist", "fashion-mnist"]))
+@click.argument("directory", type=click.Path())
+@click.option("--base-url", help="a mirror serving the standard file names")
+def download(name: str, directory: str, base_url: str | None) -> None:
+    """Download NAME into DIRECTORY, verifying the published SHA-256 (resumable)."""
+    from evogan.data import download_dataset
+
+    paths = download_dataset(name, Path(directory), base_url=base_url)
+    click.echo(f"{name}: {len(paths)} files verified in {directory}")
+
+
+def main() -> None:
+    """Entry point: user errors are one line on stderr and exit code 2, no traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except EvoganError as err:
+        click.echo(f"evogan: error: {err}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
