@@ -13,7 +13,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
+	rm -rf runs/demo
 	$(BIN)/evogan train --preset demo --out runs/demo
+	$(BIN)/evogan sample runs/demo -n 64 -o runs/demo/final-samples.png
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

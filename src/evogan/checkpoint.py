@@ -39,6 +39,7 @@ def save_checkpoint(run: Evolution, directory: Path) -> Path:
         "best_genome": run.best_genome,
         "best_fitness": run.best_fitness,
         "history": run.history,
+        "genome_optimizer": run.genome_optimizer.state_dict() if run.genome_optimizer else None,
     }
     path = directory / CHECKPOINT
     partial = path.with_suffix(".pt.tmp")
@@ -71,7 +72,7 @@ def resume(directory: Path, overrides: dict[str, Any] | None = None) -> Evolutio
     parts.critic.load_state_dict(state["critic"])
     torch.set_rng_state(state["torch_rng"])
     ga_state = ga.GAState(state["population"], state["sigma"], state["generation"])
-    return Evolution(
+    run = Evolution(
         parts=parts,
         streams=streams,
         state=ga_state,
@@ -80,6 +81,11 @@ def resume(directory: Path, overrides: dict[str, Any] | None = None) -> Evolutio
         best_fitness=state["best_fitness"],
         history=list(state["history"]),
     )
+    if state["genome_optimizer"] is not None:
+        run.use_single_genome(state["population"])
+        assert run.genome_optimizer is not None
+        run.genome_optimizer.load_state_dict(state["genome_optimizer"])
+    return run
 
 
 RESUMABLE_CHANGES = {
@@ -98,5 +104,6 @@ def check_overrides(overrides: dict[str, Any]) -> None:
 
 
 def check_same_genome(config: Config, state: dict[str, Any], parts: Components) -> None:
-    if state["population"].shape != (config.population, parts.layout.size):
+    agents = 1 if config.trainer == "gradient" else config.population
+    if state["population"].shape != (agents, parts.layout.size):
         raise EvoganError("checkpoint population does not match its own config")

@@ -65,6 +65,7 @@ class Components:
         device = resolve_device(config.device)
         check_numbers(config)
         ga.check_choice("fitness", config.fitness, FITNESS)
+        ga.check_choice("trainer", config.trainer, ("ga", "gradient"))
         subset = parse_subset(config.subset) if config.subset else None
         data = load_dataset(
             config.dataset, data_dir=config.data_dir, subset=subset, image_size=config.image_size

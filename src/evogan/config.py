@@ -34,21 +34,24 @@ class Config:
     subset: str | None = _opt(None, "index range START:STOP of the images to train on")
     image_size: int | None = _opt(None, "resize images to this side (default: native size)")
     # generator (the genome)
-    generator: str = _opt("basis", "generator architecture: basis, conv or mlp")
+    generator: str = _opt("mlp", "generator architecture: mlp, basis or conv")
     network: str | None = _opt(
         None, 'mlp layer spec as JSON, e.g. [[16,64,"tanh"],[null,784,"tanh"]]'
     )
-    latent_dim: int = _opt(16, "size of the latent vector z ~ N(0, I)")
-    hidden: int = _opt(32, "hidden units of the basis generator")
+    latent_dim: int = _opt(8, "size of the latent vector z ~ N(0, I)")
+    hidden: int = _opt(
+        32, "hidden units of the mlp (when --network is not given) and basis generators"
+    )
     channels: int = _opt(4, "feature maps of the conv generator")
     basis_size: int = _opt(8, "basis generator: k x k lowest cosine frequencies")
     bias: bool = _opt(True, "give generator layers biases (the article has none)")
     init: str = _opt(
         "scaled", "weight init: scaled (1/sqrt(fan_in)) or normal (the article's randn)"
     )
-    # genetic algorithm
+    # training
+    trainer: str = _opt("ga", "ga (genetic algorithm) or gradient (the back-propagation baseline)")
     population: int = _opt(100, "number of agents (generators) per generation")
-    generations: int = _opt(300, "stop after this many generations")
+    generations: int = _opt(1000, "stop after this many generations")
     threshold: float | None = _opt(None, "stop once the best agent's fitness reaches this value")
     time_budget: float | None = _opt(None, "stop after this many seconds of training")
     selection: str = _opt("truncation", "parent selection: truncation or tournament")
@@ -59,12 +62,12 @@ class Config:
     crossover_rate: float = _opt(0.5, "probability that a pair of parents is crossed")
     mutation: str = _opt("gaussian", "mutation: gaussian or reset (the article's)")
     mutation_rate: float = _opt(0.1, "reset: per-agent probability; gaussian: per-gene probability")
-    mutation_sigma: float = _opt(0.05, "gaussian: step size, relative to each gene's init spread")
-    sigma_schedule: str = _opt("constant", "constant, exponential or self-adaptive")
+    mutation_sigma: float = _opt(0.3, "gaussian: step size, relative to each gene's init spread")
+    sigma_schedule: str = _opt("exponential", "constant, exponential or self-adaptive")
     sigma_decay: float = _opt(
-        0.99, "exponential schedule: sigma multiplied by this each generation"
+        0.997, "exponential schedule: sigma multiplied by this each generation"
     )
-    sigma_min: float = _opt(0.005, "exponential schedule: lower bound of sigma")
+    sigma_min: float = _opt(0.05, "exponential schedule: lower bound of sigma")
     # fitness and discriminator
     fitness: str = _opt("logit", "logit (mean discriminator logit) or accuracy (the article's)")
     samples_per_agent: int = _opt(

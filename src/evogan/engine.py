@@ -26,6 +26,7 @@ from evogan import ga
 from evogan.components import Components, Streams
 from evogan.config import Config
 from evogan.genome import generate, load_genome
+from evogan.gradient import genome_optimizer, gradient_generation
 from evogan.networks import Generator
 
 
@@ -40,13 +41,25 @@ class Evolution:
     best_genome: torch.Tensor | None = None
     best_fitness: float = float("-inf")
     history: list[dict[str, float]] = field(default_factory=list)
+    genome_optimizer: torch.optim.Optimizer | None = None  # the gradient baseline only
 
     @classmethod
     def start(cls, config: Config) -> Evolution:
         parts = Components.build(config)
         streams = Streams.from_seed(config.seed)
         state = ga.init(parts.params, parts.layout, generator=streams.ga)
-        return cls(parts, streams, state)
+        run = cls(parts, streams, state)
+        if config.trainer == "gradient":
+            run.use_single_genome(state.population[:1].clone())
+        return run
+
+    def use_single_genome(self, genome: torch.Tensor) -> None:
+        """Gradient baseline: one genome ``[1, n_params]`` trained by Adam."""
+        genome = genome.detach().requires_grad_(True)
+        self.state = ga.GAState(genome, self.state.sigma[:1], self.state.generation)
+        self.genome_optimizer = genome_optimizer(
+            genome, lr=self.config.disc_lr, beta1=self.config.disc_beta1
+        )
 
     @property
     def config(self) -> Config:
@@ -84,7 +97,14 @@ class Callback(Protocol):
 
 
 def run_generation(run: Evolution) -> dict[str, float]:
-    """One generation: train the critic, score every agent, breed the next population."""
+    """One generation of the configured trainer."""
+    if run.config.trainer == "gradient":
+        return gradient_generation(run)
+    return ga_generation(run)
+
+
+def ga_generation(run: Evolution) -> dict[str, float]:
+    """One GA generation: train the critic, score every agent, breed the next population."""
     parts, config = run.parts, run.config
     population = ga.ask(run.state)
     metrics: dict[str, float] = {}
