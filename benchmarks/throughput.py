@@ -1,0 +1,122 @@
+"""Throughput of the population evaluation against this machine's ceiling.
+
+For population 100 and 1000, 50 samples per agent, the article's generator
+spec and discriminator, measured in one process:
+
+- ceiling: discriminator forward images/s at a large batch (the hot path
+  cannot beat it: the discriminator dominates the cost, not the generators);
+- evogan: scored samples/s of ``LocalEvaluator.evaluate`` (generator forward
+  for every agent in one vmapped call, then the discriminator over all fakes);
+- a full evogan generation (critic step + evaluation + GA tell) in seconds;
+- the article's own loop (one agent at a time: 50 fakes + 50 reals, one
+  discriminator fit, 50 fresh fakes + 50 reals scored), timed on a slice of
+  the population and scaled to the whole population.
+
+Usage: python benchmarks/throughput.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from common import MNIST_DIR, write_result
+from evogan.config import build_config, load_preset
+from evogan.critic import SCORING_CHUNK, score
+from evogan.engine import Evolution, ga_generation
+from evogan.genome import generate
+
+
+def best_of(repeats: int, fn) -> float:  # type: ignore[no-untyped-def]
+    """Fastest of ``repeats`` timings: the least disturbed by other processes."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def article_run(population: int) -> Evolution:
+    config = build_config(
+        ("article", load_preset("article")),
+        ("bench", {"data_dir": str(MNIST_DIR), "subset": "0:5000", "population": population,
+                   "elitism": population // 5, "progress": False}),
+    )  # fmt: skip
+    return Evolution.start(config)
+
+
+def ceiling(run: Evolution, repeats: int) -> float:
+    images = run.parts.data.images[:SCORING_CHUNK]
+    model = run.parts.critic.model
+    with torch.no_grad():
+        return len(images) / best_of(repeats, lambda: score(model, images))
+
+
+def evaluation_rate(run: Evolution, repeats: int) -> float:
+    population = run.state.population
+    latents = torch.randn(50, run.parts.spec.latent_dim)
+    model = run.parts.critic.model
+    seconds = best_of(repeats, lambda: run.parts.evaluator.evaluate(population, latents, model))
+    return population.shape[0] * 50 / seconds
+
+
+def article_loop_seconds(run: Evolution, agents: int) -> float:
+    """The article's per-agent loop, timed on ``agents`` agents, in seconds per agent."""
+    parts = run.parts
+    images = parts.data.images
+    start = time.perf_counter()
+    for genome in run.state.population[:agents]:
+        for phase in ("fit", "score"):
+            z = torch.randn(50, parts.spec.latent_dim)
+            with torch.no_grad():
+                fakes = generate(parts.model, parts.layout, genome[None], z)[0]
+            reals = images[torch.randint(len(images), (50,))]
+            if phase == "fit":
+                parts.critic.train_step(reals, fakes)
+            else:
+                logits = parts.critic.logits(torch.cat([fakes, reals]))
+                float((logits[:50] < 0).float().mean() + (logits[50:] > 0).float().mean())
+    return (time.perf_counter() - start) / agents
+
+
+def measure(population: int, repeats: int, article_agents: int) -> dict[str, float]:
+    run = article_run(population)
+    top = ceiling(run, repeats)
+    rate = evaluation_rate(run, repeats)
+    generation = best_of(max(1, repeats - 1), lambda: ga_generation(run))
+    article = article_loop_seconds(run, article_agents) * population
+    return {
+        "population": population,
+        "samples_per_agent": 50,
+        "ceiling_images_per_s": top,
+        "evaluation_samples_per_s": rate,
+        "fraction_of_ceiling": rate / top,
+        "evogan_generation_s": generation,
+        "article_loop_generation_s": article,
+        "article_loop_agents_timed": article_agents,
+        "speedup_vs_article": article / generation,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller slices")
+    args = parser.parse_args()
+    repeats, agents = (2, 20) if args.quick else (3, 100)
+    rows = [measure(population, repeats, agents) for population in (100, 1000)]
+    for row in rows:
+        print(
+            f"population {row['population']:>5}: evaluation {row['evaluation_samples_per_s']:.0f}"
+            f" samples/s = {100 * row['fraction_of_ceiling']:.0f} % of the ceiling"
+            f" ({row['ceiling_images_per_s']:.0f}/s); generation {row['evogan_generation_s']:.2f} s"
+            f" vs article loop {row['article_loop_generation_s']:.1f} s"
+            f" ({row['speedup_vs_article']:.1f}x)"
+        )
+    write_result("throughput", {"command": "python benchmarks/throughput.py", "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
