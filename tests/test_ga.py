@@ -1,0 +1,220 @@
+"""The GA's ask/tell: elitism, sizes, determinism, checks, every operator combination."""
+
+import itertools
+import math
+
+import pytest
+import torch
+from conftest import gen, make_generator
+
+from evogan import ga
+from evogan.config import Config
+from evogan.errors import EvoganError
+from evogan.genome import GenomeLayout
+from evogan.operators import CROSSOVER, MUTATION, SELECTION
+
+LAYOUT = GenomeLayout.of(make_generator("mlp"))  # 4 segments, 554 genes
+# Best first: agent 5 (7.0), 2 (6.5), 0 (3.0), 7 (2.0), 1, 6, 3, 4.
+FITNESS = torch.tensor([3.0, 1.0, 6.5, -2.0, -5.0, 7.0, 0.5, 2.0])
+ORDER = [5, 2, 0, 7]
+
+
+# Pinned here rather than taken from Config's defaults, which are tuned independently.
+BASE = {
+    "population": 8,
+    "elitism": 2,
+    "selection": "truncation",
+    "selection_fraction": 0.2,
+    "crossover": "uniform",
+    "crossover_rate": 0.5,
+    "mutation": "gaussian",
+    "mutation_rate": 0.1,
+    "mutation_sigma": 0.05,
+    "sigma_schedule": "constant",
+    "sigma_decay": 0.99,
+    "sigma_min": 0.0,
+}
+
+
+def setup(**changes):
+    config = Config(**{**BASE, **changes})
+    params = ga.GAParams.from_config(config, LAYOUT)
+    return params, ga.init(params, LAYOUT, generator=gen(0))
+
+
+def test_init():
+    _, state = setup(mutation_sigma=0.25)
+    assert state.population.shape == (8, LAYOUT.size)
+    assert torch.equal(state.sigma, torch.full((8,), 0.25))
+    assert state.generation == 0
+    assert ga.ask(state) is state.population
+
+
+@pytest.mark.parametrize("elitism", [0, 1, 2, 4])
+def test_tell_keeps_the_best_bit_for_bit_in_order(elitism):
+    params, state = setup(elitism=elitism, mutation_rate=1.0, mutation_sigma=0.5)
+    state = ga.GAState(state.population, torch.arange(8.0) + 1, 0)  # distinct sigmas
+    after, _ = ga.tell(params, state, FITNESS, generator=gen(1))
+    best = ORDER[:elitism]
+    assert torch.equal(after.population[:elitism], state.population[best])
+    assert torch.equal(after.sigma[:elitism], state.sigma[best])
+    # With every gene mutated, no child is a copy of any parent.
+    children = after.population[elitism:]
+    assert not (children[:, None, :] == state.population[None]).all(dim=2).any()
+
+
+def test_tell_keeps_size_and_counts_generations():
+    params, state = setup(population=9, elitism=2)  # 7 children: an odd number
+    for generation in range(1, 4):
+        fitness = torch.randn(9, generator=gen(generation))
+        state, _ = ga.tell(params, state, fitness, generator=gen(10 + generation))
+        assert state.population.shape == (9, LAYOUT.size)
+        assert state.sigma.shape == (9,)
+        assert state.generation == generation
+
+
+def test_tell_does_not_modify_its_input():
+    params, state = setup()
+    before = state.population.clone(), state.sigma.clone()
+    ga.tell(params, state, FITNESS, generator=gen(1))
+    assert torch.equal(state.population, before[0]) and torch.equal(state.sigma, before[1])
+
+
+def test_tell_metrics_exact():
+    params, state = setup(mutation_sigma=0.125)
+    _, metrics = ga.tell(params, state, FITNESS, generator=gen(1))
+    assert metrics["fitness/best"] == 7.0
+    assert metrics["fitness/mean"] == pytest.approx(13.0 / 8)
+    assert metrics["fitness/std"] == pytest.approx(FITNESS.std().item())
+    assert metrics["mutation/sigma"] == 0.125
+
+
+@pytest.mark.parametrize("where", [0, 5])
+def test_nan_fitness_is_an_error(where):
+    params, state = setup()
+    fitness = FITNESS.clone()
+    fitness[where] = math.nan
+    with pytest.raises(EvoganError, match="NaN"):
+        ga.tell(params, state, fitness, generator=gen(1))
+
+
+def test_tell_is_deterministic():
+    params, state = setup()
+    a, _ = ga.tell(params, state, FITNESS, generator=gen(42))
+    b, _ = ga.tell(params, state, FITNESS, generator=gen(42))
+    c, _ = ga.tell(params, state, FITNESS, generator=gen(43))
+    assert torch.equal(a.population, b.population) and torch.equal(a.sigma, b.sigma)
+    assert not torch.equal(a.population, c.population)
+
+
+def test_init_is_deterministic():
+    params, _ = setup()
+    a = ga.init(params, LAYOUT, generator=gen(5)).population
+    assert torch.equal(a, ga.init(params, LAYOUT, generator=gen(5)).population)
+    assert not torch.equal(a, ga.init(params, LAYOUT, generator=gen(6)).population)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"population": 3, "elitism": 2},  # elites plus a pair of children: 4
+        {"population": 8, "elitism": 7},
+        {"population": 1, "elitism": 0},
+        {"population": 8, "elitism": -1},
+        {"population": 10, "elitism": 200},  # the article preset's elitism, unscaled
+    ],
+)
+def test_population_too_small_is_an_error(changes):
+    with pytest.raises(EvoganError, match="elitism"):
+        ga.GAParams.from_config(Config(**{**BASE, **changes}), LAYOUT)
+
+
+def test_smallest_population_that_fits():
+    params = ga.GAParams.from_config(Config(**{**BASE, "population": 4}), LAYOUT)
+    state = ga.init(params, LAYOUT, generator=gen(0))
+    after, _ = ga.tell(params, state, torch.tensor([1.0, 4.0, 2.0, 3.0]), generator=gen(1))
+    assert after.population.shape == (4, LAYOUT.size)
+    assert torch.equal(after.population[:2], state.population[[1, 3]])
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("selection", "roulette"),
+        ("crossover", "three-point"),
+        ("mutation", "cauchy"),
+        ("sigma_schedule", "cosine"),
+    ],
+)
+def test_unknown_operator_names(option, value):
+    with pytest.raises(EvoganError) as err:
+        ga.GAParams.from_config(Config(**{**BASE, option: value}), LAYOUT)
+    assert "--" + option.replace("_", "-") in str(err.value) and value in str(err.value)
+
+
+COMBINATIONS = list(itertools.product(sorted(SELECTION), sorted(CROSSOVER), sorted(MUTATION)))
+
+
+@pytest.mark.parametrize(("selection", "crossover", "mutation"), COMBINATIONS)
+def test_every_operator_combination(selection, crossover, mutation):
+    params, state = setup(
+        selection=selection, crossover=crossover, mutation=mutation, mutation_rate=0.5
+    )
+    after, metrics = ga.tell(params, state, FITNESS, generator=gen(1))
+    assert after.population.shape == state.population.shape
+    assert after.population.dtype == state.population.dtype
+    assert after.sigma.shape == (8,)
+    assert torch.isfinite(after.population).all()
+    assert torch.equal(after.population[:2], state.population[ORDER[:2]])
+    assert not torch.equal(after.population[2:], state.population[2:])
+    assert set(metrics) == {"fitness/best", "fitness/mean", "fitness/std", "mutation/sigma"}
+
+
+def test_truncation_parents_come_from_the_top_fraction():
+    """No mutation, no crossover: every child is a copy of one of the 2 best agents."""
+    params, state = setup(selection_fraction=0.25, crossover_rate=0.0, mutation_rate=0.0)
+    after, _ = ga.tell(params, state, FITNESS, generator=gen(1))
+    top = state.population[ORDER[:2]]
+    for child in after.population[2:]:
+        assert any(torch.equal(child, parent) for parent in top)
+
+
+def test_self_adaptive_sigma_per_agent():
+    params, state = setup(sigma_schedule="self-adaptive", mutation_sigma=0.1)
+    after, metrics = ga.tell(params, state, FITNESS, generator=gen(1))
+    children = after.sigma[2:]
+    assert torch.equal(after.sigma[:2], torch.full((2,), 0.1))  # elites keep theirs
+    assert len(set(children.tolist())) == len(children)  # one step size per agent
+    assert (children != 0.1).all() and (children > 0).all()
+    assert metrics["mutation/sigma"] == pytest.approx(children.mean().item())
+
+
+def test_self_adaptive_sigma_is_inherited():
+    """Parents with sigma s give children near s: the geometric mean, then a log-normal step."""
+    params, state = setup(sigma_schedule="self-adaptive", mutation_sigma=1e-3)
+    after, _ = ga.tell(params, state, FITNESS, generator=gen(1))
+    tau = 1 / math.sqrt(2 * LAYOUT.size)
+    assert ((after.sigma / 1e-3).log().abs() < 5 * tau).all()
+
+
+def test_constant_and_exponential_schedules():
+    params, state = setup(mutation_sigma=0.2)
+    after, _ = ga.tell(params, state, FITNESS, generator=gen(1))
+    assert torch.equal(after.sigma, torch.full((8,), 0.2))
+    params, state = setup(sigma_schedule="exponential", mutation_sigma=0.2, sigma_decay=0.5)
+    state = ga.GAState(state.population, state.sigma, generation=2)
+    after, metrics = ga.tell(params, state, FITNESS, generator=gen(1))
+    assert after.sigma[2:].tolist() == [pytest.approx(0.2 * 0.5**3)] * 6
+    assert metrics["mutation/sigma"] == pytest.approx(0.025)
+    params, state = setup(
+        sigma_schedule="exponential", mutation_sigma=0.2, sigma_decay=0.5, sigma_min=0.1
+    )
+    after, _ = ga.tell(params, state, FITNESS, generator=gen(1))
+    assert after.sigma[2:].tolist() == [pytest.approx(0.1)] * 6
+
+
+def test_best_picks_the_first_of_equals():
+    _, state = setup()
+    genome, fitness = ga.best(state, torch.tensor([1.0, 9.0, 3.0, 9.0, 0, 0, 0, 0]))
+    assert fitness == 9.0
+    assert torch.equal(genome, state.population[1])
