@@ -63,6 +63,7 @@ def read_checkpoint(directory: Path) -> dict[str, Any]:
 
 def resume(directory: Path, overrides: dict[str, Any] | None = None) -> Evolution:
     """Rebuild a run from its checkpoint; ``overrides`` may change stop and output options."""
+    check_overrides(overrides or {})
     state = read_checkpoint(directory)
     config = build_config(("checkpoint", state["config"]), ("override", overrides or {}))
     parts = Components.build(config)
@@ -90,7 +91,7 @@ def resume(directory: Path, overrides: dict[str, Any] | None = None) -> Evolutio
 
 RESUMABLE_CHANGES = {
     "generations", "time_budget", "threshold", "progress", "sample_every", "checkpoint_every",
-    "data_dir", "device",
+    "data_dir", "device", "eval_every", "eval_samples",
 }  # fmt: skip
 
 

@@ -77,7 +77,14 @@ def train(
         directory = Path(out) if out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
         check_fresh_directory(directory)
         run = Evolution.start(config)  # validates everything before a file is written
-    callbacks: list[Any] = [RunDirectory(directory)]
+    callbacks: list[Any] = []
+    if run.config.eval_every:
+        from evogan.quality import QualityCallback, build_evaluator
+
+        evaluator, _ = build_evaluator(run.config)
+        every, count = run.config.eval_every, run.config.eval_samples
+        callbacks.append(QualityCallback(evaluator, every=every, samples=count))
+    callbacks.append(RunDirectory(directory))
     if run.config.progress:
         callbacks.append(ProgressBar())
     result = evolve_run(run, callbacks)
@@ -117,6 +124,30 @@ def sample(run_dir: str, count: int, output: str, seed: int) -> None:
     else:
         np.save(output, images.numpy())
     click.echo(f"wrote {count} samples to {output}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path())
+@click.option("-n", "count", type=click.IntRange(min=10), default=5000, show_default=True)
+@click.option("--cache-dir", type=click.Path(), help="where evaluation classifiers are cached")
+def evaluate(run_dir: str, count: int, cache_dir: str | None) -> None:
+    """Sample quality of a run: FID, IS, class coverage, precision/recall, memorisation."""
+    from evogan.callbacks import CONFIG
+    from evogan.export import load_generator
+    from evogan.export import sample as draw
+    from evogan.quality import build_evaluator, format_table, report_dict, write_eval
+
+    directory = Path(run_dir)
+    config = build_config((str(directory / CONFIG), load_toml(directory / CONFIG)))
+    generator = load_generator(directory)
+    evaluator, note = build_evaluator(config, Path(cache_dir) if cache_dir else None)
+    report = evaluator.evaluate(draw(generator, count, seed=12345))
+    reference = evaluator.reference()
+    click.echo(f"{count} samples; {note}; classifier accuracy {report.classifier_accuracy:.3f}")
+    click.echo(format_table({"samples": report, **reference}))
+    result: dict[str, object] = {"samples": report_dict(report), "note": note}
+    result |= {name: report_dict(r) for name, r in reference.items()}
+    click.echo(f"wrote {write_eval(directory, result)}")
 
 
 @cli.group()

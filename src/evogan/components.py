@@ -128,18 +128,49 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+# option -> (lowest, highest, whether each bound is included); None: unbounded
+RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
+    "population": (1, None, True, True),
+    "generations": (1, None, True, True),
+    "samples_per_agent": (1, None, True, True),
+    "disc_batch": (1, None, True, True),
+    "latent_dim": (1, None, True, True),
+    "hidden": (1, None, True, True),
+    "channels": (1, None, True, True),
+    "basis_size": (1, None, True, True),
+    "tournament_size": (1, None, True, True),
+    "selection_fraction": (0, 1, False, True),
+    "crossover_rate": (0, 1, True, True),
+    "mutation_rate": (0, 1, True, True),
+    "mutation_sigma": (0, None, True, True),
+    "sigma_decay": (0, 1, False, True),
+    "sigma_min": (0, None, True, True),
+    "disc_lr": (0, None, False, True),
+    "disc_beta1": (0, 1, True, False),
+    "disc_dropout": (0, 1, True, False),
+    "disc_filters": (1, None, True, True),
+    "disc_steps": (0, None, True, True),
+    "sample_every": (0, None, True, True),
+    "checkpoint_every": (0, None, True, True),
+    "eval_every": (0, None, True, True),
+    "eval_samples": (10, None, True, True),
+    "time_budget": (0, None, False, True),
+}
+
+
 def check_numbers(config: Config) -> None:
-    """Ranges that no later step would report clearly."""
-    positive = ("population", "generations", "samples_per_agent", "disc_batch", "latent_dim")
-    for name in positive:
-        if getattr(config, name) < 1:
-            raise EvoganError(
-                f"--{name.replace('_', '-')} must be >= 1, got {getattr(config, name)}"
-            )
-    if config.time_budget is not None and config.time_budget <= 0:
-        raise EvoganError(f"--time-budget must be > 0 seconds, got {config.time_budget}")
+    """Every numeric option within its range, before anything runs or is written."""
+    for name, (low, high, low_in, high_in) in RANGES.items():
+        value = getattr(config, name)
+        if value is None:
+            continue
+        too_low = low is not None and (value < low if low_in else value <= low)
+        too_high = high is not None and (value > high if high_in else value >= high)
+        if too_low or too_high:
+            left = "[" if low_in else "("
+            right = "]" if high_in else ")"
+            bounds = f"{left}{low if low is not None else '-inf'}, "
+            bounds += f"{high if high is not None else 'inf'}{right}"
+            raise EvoganError(f"--{name.replace('_', '-')} must be in {bounds}, got {value}")
     if config.init not in ("scaled", "normal"):
         raise EvoganError(f"--init: unknown {config.init!r} (choose from scaled, normal)")
-    for name in ("sample_every", "checkpoint_every", "disc_steps"):
-        if getattr(config, name) < 0:
-            raise EvoganError(f"--{name.replace('_', '-')} must be >= 0")

@@ -9,6 +9,7 @@ also its ``--help`` text.
 from __future__ import annotations
 
 import dataclasses
+import json
 import tomllib
 import types
 import typing
@@ -85,6 +86,8 @@ class Config:
     sample_every: int = _opt(10, "write a sample grid every N generations")
     checkpoint_every: int = _opt(10, "write a resumable checkpoint every N generations")
     progress: bool = _opt(True, "show a live progress bar")
+    eval_every: int = _opt(0, "compute FID & co. every N generations (0: never; labelled data)")
+    eval_samples: int = _opt(1000, "samples drawn for each of those evaluations")
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
@@ -139,8 +142,6 @@ def coerce(name: str, value: Any, kind: Any, source: str) -> Any:
     if value is None and optional:
         return None
     if name == "network" and isinstance(value, list):
-        import json
-
         return json.dumps(value)
     if base is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
@@ -161,8 +162,8 @@ def to_toml(config: Config) -> str:
             continue
         if isinstance(value, bool):
             text = "true" if value else "false"
-        elif isinstance(value, str):
-            text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        elif isinstance(value, str):  # a JSON string is a TOML basic string, but for DEL
+            text = json.dumps(value).replace("\x7f", "\\u007f")
         else:
             text = repr(value)
         lines.append(f"{f.name} = {text}")

@@ -31,7 +31,7 @@ class Critic:
     ) -> None:
         model = build_discriminator(image_size, filters=filters, dropout=dropout)
         # channels-last runs the convolutions about 1.5x faster on CPU (oneDNN).
-        self.model = model.to(device, memory_format=torch.channels_last)
+        self.model = model.to(device).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=lr, betas=(beta1, 0.999))
         self.loss = nn.BCEWithLogitsLoss()
 
@@ -57,7 +57,7 @@ class Critic:
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}
 
     def load_state_dict(self, state: dict[str, object]) -> None:
-        self.model.load_state_dict(state["model"])  # type: ignore[arg-type]
+        self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])  # type: ignore[arg-type]
 
 

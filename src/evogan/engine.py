@@ -12,6 +12,7 @@ checkpoints are callbacks; the loop itself does no I/O. A generation:
 
 from __future__ import annotations
 
+import copy
 import signal
 import sys
 import threading
@@ -68,7 +69,7 @@ class Evolution:
     def best_generator(self) -> Generator:
         """The best agent of the last evaluated generation as an ordinary ``nn.Module``."""
         genome = self.best_genome if self.best_genome is not None else self.state.population[0]
-        return load_genome(self.parts.model, self.parts.layout, genome)
+        return load_genome(copy.deepcopy(self.parts.model), self.parts.layout, genome.detach())
 
     def samples(self, latents: torch.Tensor | None = None) -> torch.Tensor:
         """Images of the best agent; by default from the fixed sample latents."""

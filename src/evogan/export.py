@@ -39,10 +39,10 @@ def load_generator(directory: Path) -> Generator:
         raw = json.loads((directory / SPEC).read_text())
         network = raw.pop("network")
         spec = GeneratorSpec(
-            **raw, network=tuple(LayerSpec(*layer) for layer in network) if network else None
+            **raw, network=tuple(LayerSpec(**layer) for layer in network) if network else None
         )
         generator = build_generator(spec)
-        generator.load_state_dict(load_file(str(directory / WEIGHTS)), strict=False)
+        generator.load_state_dict(load_file(str(directory / WEIGHTS)))
     except (ValueError, TypeError, KeyError, RuntimeError) as err:
         raise EvoganError(f"{directory}: corrupt generator files ({err})") from None
     return generator.eval()

@@ -29,7 +29,7 @@ def logit_fitness(fake_logits: torch.Tensor, real_logits: torch.Tensor) -> torch
 
 def accuracy_fitness(fake_logits: torch.Tensor, real_logits: torch.Tensor) -> torch.Tensor:
     """``[pop, S]`` fake logits, ``[R]`` real logits -> ``[pop]`` in [0, 100]."""
-    fakes_right = (fake_logits < 0).float().sum(dim=1)
+    fakes_right = (fake_logits <= 0).float().sum(dim=1)
     reals_right = (real_logits > 0).float().sum()
     accuracy = (fakes_right + reals_right) / (fake_logits.shape[1] + real_logits.shape[0])
     return 100.0 * (1.0 - accuracy)

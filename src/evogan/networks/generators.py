@@ -151,6 +151,11 @@ def build_generator(spec: GeneratorSpec) -> Generator:
 
 def _check_mlp(spec: GeneratorSpec) -> None:
     assert spec.network is not None
+    if spec.network[-1].activation not in ("sigmoid", "tanh"):
+        raise EvoganError(
+            f"network: the last activation must be sigmoid or tanh so that pixels stay in "
+            f"[-1, 1], got {spec.network[-1].activation!r}"
+        )
     pixels = spec.image_size**2
     if spec.network[-1].outputs != pixels:
         raise EvoganError(
