@@ -143,6 +143,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "crossover_rate": (0, 1, True, True),
     "mutation_rate": (0, 1, True, True),
     "mutation_sigma": (0, None, True, True),
+    "diversity_weight": (0, None, True, True),
     "sigma_decay": (0, 1, False, True),
     "sigma_min": (0, None, True, True),
     "disc_lr": (0, None, False, True),

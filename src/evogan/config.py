@@ -71,6 +71,9 @@ class Config:
     sigma_min: float = _opt(0.05, "exponential schedule: lower bound of sigma")
     # fitness and discriminator
     fitness: str = _opt("logit", "logit (mean discriminator logit) or accuracy (the article's)")
+    diversity_weight: float = _opt(
+        0.0, "add this times the spread of an agent's fakes to its fitness (rewards using z)"
+    )
     samples_per_agent: int = _opt(
         50, "fakes per agent per generation (all agents share the latents)"
     )

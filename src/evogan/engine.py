@@ -114,12 +114,13 @@ def ga_generation(run: Evolution) -> dict[str, float]:
     latents = torch.randn(
         config.samples_per_agent, parts.spec.latent_dim, generator=run.streams.latents
     ).to(parts.device)
-    fake_logits = parts.evaluator.evaluate(population, latents, parts.critic.model)
+    fake_logits, spread = parts.evaluator.evaluate(population, latents, parts.critic.model)
     real_logits = parts.critic.logits(real_batch(run, config.samples_per_agent))
-    fitness = parts.fitness(fake_logits, real_logits)
+    fitness = parts.fitness(fake_logits, real_logits) + config.diversity_weight * spread
     run.best_genome, run.best_fitness = ga.best(run.state, fitness)
     run.state, ga_metrics = ga.tell(parts.params, run.state, fitness, generator=run.streams.ga)
-    return {**ga_metrics, **metrics, "disc/real_logit": real_logits.mean().item()}
+    extra = {"disc/real_logit": real_logits.mean().item(), "fitness/spread": spread.mean().item()}
+    return {**ga_metrics, **metrics, **extra}
 
 
 def real_batch(run: Evolution, size: int) -> torch.Tensor:

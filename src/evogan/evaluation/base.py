@@ -11,6 +11,8 @@ from torch import nn
 class Evaluator(Protocol):
     def evaluate(
         self, population: torch.Tensor, latents: torch.Tensor, discriminator: nn.Module
-    ) -> torch.Tensor:
-        """Discriminator logits ``[pop, S]`` of every agent's fakes for the shared latents."""
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every agent's fakes for the shared latents, scored: discriminator logits
+        ``[pop, S]`` and the spread ``[pop]`` of each agent's fakes (mean per-pixel
+        standard deviation across its samples: 0 when it ignores its latent)."""
         ...

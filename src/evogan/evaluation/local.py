@@ -24,11 +24,12 @@ class LocalEvaluator:
     @torch.no_grad()
     def evaluate(
         self, population: torch.Tensor, latents: torch.Tensor, discriminator: nn.Module
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         samples = latents.shape[0]
         group = max(1, SCORING_CHUNK // samples)
-        logits = []
+        logits, spreads = [], []
         for agents in population.split(group):
             fakes = generate(self.model, self.layout, agents, latents)
             logits.append(score(discriminator, fakes.flatten(0, 1)).reshape(len(agents), samples))
-        return torch.cat(logits)
+            spreads.append(fakes.std(dim=1).flatten(1).mean(dim=1))
+        return torch.cat(logits), torch.cat(spreads)

@@ -1,0 +1,142 @@
+"""Sample quality against wall-clock training time: GA default, article preset, gradient.
+
+Each (method, seed) is one run on the shared MNIST split (train 0-4999,
+held-out 5000-9999), stopped at the largest budget; its best generator is
+evaluated (FID & co., 5000 samples) whenever its training time crosses a
+budget, and every ``--curve-every`` seconds for the FID-over-time curve.
+Evaluation time is not training time. Each run gets one torch thread; two run
+side by side on the 2 cores.
+
+Usage: python benchmarks/quality_vs_time.py [--budgets 120 300 600] [--seeds 0 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from common import MNIST_DIR, RESULTS, write_result
+
+METHODS: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    "ga-default": [("preset", {"name": "mnist"})],
+    "article": [("preset", {"name": "article"})],
+    "gradient": [("preset", {"name": "mnist"}), ("set", {"trainer": "gradient"})],
+}
+CACHE = RESULTS / "cache"
+
+
+def method_config(method: str, seed: int, budget: float) -> Any:
+    from evogan.config import build_config, load_preset
+
+    layers: list[tuple[str, dict[str, Any]]] = []
+    for kind, values in METHODS[method]:
+        layers.append((kind, load_preset(values["name"]) if kind == "preset" else values))
+    common = {
+        "data_dir": str(MNIST_DIR), "subset": "0:5000", "seed": seed, "progress": False,
+        "time_budget": budget, "generations": 10**6, "sample_every": 0, "checkpoint_every": 0,
+    }  # fmt: skip
+    return build_config(*layers, ("benchmark", common))
+
+
+class TimedQuality:
+    """Evaluates the best generator when training time crosses each mark."""
+
+    def __init__(self, evaluator: Any, marks: list[float], samples: int) -> None:
+        self.evaluator, self.marks, self.samples = evaluator, sorted(marks), samples
+        self.points: list[dict[str, float]] = []
+
+    def on_start(self, run: Any) -> None:
+        pass
+
+    def on_generation(self, run: Any, metrics: dict[str, float]) -> None:
+        while self.marks and run.elapsed >= self.marks[0]:
+            mark = self.marks.pop(0)
+            self.record(run, mark)
+
+    def on_end(self, run: Any, stop: dict[str, float]) -> None:
+        for mark in self.marks:  # a run that ended early is judged as it ended
+            self.record(run, mark)
+
+    def record(self, run: Any, mark: float) -> None:
+        from evogan.quality import draw_samples
+
+        report = self.evaluator.evaluate(draw_samples(run, self.samples))
+        point = {"mark_s": mark, "train_s": run.elapsed, "generation": run.state.generation}
+        self.points.append(point | report.as_dict())
+
+
+def one_run(method: str, seed: int, budgets: list[float], curve_every: float) -> dict[str, Any]:
+    torch.set_num_threads(1)
+    from evogan.engine import Evolution, evolve_run
+    from evogan.quality import build_evaluator
+
+    config = method_config(method, seed, max(budgets))
+    evaluator, note = build_evaluator(config, CACHE)
+    marks = sorted(set(budgets) | set(range(int(curve_every), int(max(budgets)), int(curve_every))))
+    quality = TimedQuality(evaluator, [float(m) for m in marks], samples=5000)
+    started = time.time()
+    result = evolve_run(Evolution.start(config), [quality])
+    print(f"{method} seed {seed}: {result.generations} generations, {time.time() - started:.0f} s")
+    return {"method": method, "seed": seed, "generations": result.generations,
+            "points": quality.points, "note": note}  # fmt: skip
+
+
+def reference() -> dict[str, Any]:
+    from evogan.quality import build_evaluator
+
+    evaluator, note = build_evaluator(method_config("ga-default", 0, 1.0), CACHE)
+    refs = evaluator.reference()
+    return {name: r.as_dict() for name, r in refs.items()} | {"note": note}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budgets", type=float, nargs="+", default=[120.0, 300.0, 600.0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--methods", nargs="+", default=list(METHODS))
+    parser.add_argument("--curve-every", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    refs = reference()  # trains (or loads) the evaluation classifier once, before the workers
+    jobs = [(m, s) for s in args.seeds for m in args.methods]
+    with ProcessPoolExecutor(args.workers) as pool:
+        futures = [pool.submit(one_run, m, s, args.budgets, args.curve_every) for m, s in jobs]
+        runs = [f.result() for f in futures]
+    command = "python benchmarks/quality_vs_time.py " + " ".join(
+        f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
+        for k, v in vars(args).items()
+    )
+    path = write_result("quality_vs_time", {"command": command, "budgets": args.budgets,
+                                            "reference": refs, "runs": runs})  # fmt: skip
+    summarise(json.loads(Path(path).read_text()))
+
+
+def summarise(result: dict[str, Any]) -> None:
+    """Mean FID per method and budget, and the FID-over-time plot."""
+    from evogan.plots import plot_curves
+
+    floor = result["reference"]["real"]["eval/fid"]
+    by_method: dict[str, list[dict[str, Any]]] = {}
+    for run in result["runs"]:
+        by_method.setdefault(run["method"], []).append(run)
+    series = {}
+    for method, runs in by_method.items():
+        marks = sorted({p["mark_s"] for p in runs[0]["points"]})
+        means = [
+            sum(p["eval/fid"] for r in runs for p in r["points"] if p["mark_s"] == m) / len(runs)
+            for m in marks
+        ]
+        series[method] = ([m / 60 for m in marks], means)
+    plot_curves(series, RESULTS / "quality_vs_time.png", xlabel="training minutes",
+                ylabel="FID (mean over seeds)", title="MNIST: FID against training time",
+                hlines={"real vs real": floor}, logy=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

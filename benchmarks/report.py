@@ -1,0 +1,106 @@
+"""Markdown tables of the benchmark results (pasted into BENCHMARKS.md and the README).
+
+Usage: python benchmarks/report.py  -> prints the tables, writes results/tables.md
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from typing import Any
+
+from common import RESULTS
+
+
+def load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def throughput_table(result: dict[str, Any]) -> list[str]:
+    lines = [
+        "| population | evaluation (samples/s) | discriminator ceiling (images/s) | fraction "
+        "| evogan generation (s) | article loop generation (s) | speed-up |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in result["rows"]:
+        lines.append(
+            f"| {r['population']} | {r['evaluation_samples_per_s']:.0f} "
+            f"| {r['ceiling_images_per_s']:.0f} | {100 * r['fraction_of_ceiling']:.0f} % "
+            f"| {r['evogan_generation_s']:.2f} | {r['article_loop_generation_s']:.1f} "
+            f"| {r['speedup_vs_article']:.1f}x |"
+        )
+    return lines
+
+
+def memory_table(result: dict[str, Any]) -> list[str]:
+    lines = ["| trainer | population | peak RSS (MiB) |", "|---|---:|---:|"]
+    for r in result["rows"]:
+        lines.append(f"| {r['trainer']} | {r['population']} | {r['peak_rss_mib']:.0f} |")
+    return lines
+
+
+def quality_table(result: dict[str, Any]) -> list[str]:
+    ref = result["reference"]
+    budgets = result["budgets"]
+    methods = list(dict.fromkeys(run["method"] for run in result["runs"]))
+    header = "| method | " + " | ".join(f"FID @ {b / 60:g} min" for b in budgets)
+    header += " | class entropy @ max | generations |"
+    lines = [header, "|---|" + "---:|" * (len(budgets) + 2)]
+    fid: dict[tuple[str, float], list[float]] = {}
+    for method in methods:
+        runs = [run for run in result["runs"] if run["method"] == method]
+        cells = []
+        for budget in budgets:
+            values = [p["eval/fid"] for run in runs for p in run["points"] if p["mark_s"] == budget]
+            fid[(method, budget)] = values
+            spread = statistics.pstdev(values) if len(values) > 1 else 0.0
+            cells.append(f"{statistics.mean(values):.0f} ± {spread:.0f}")
+        entropy = [p["eval/class_entropy"] for run in runs for p in run["points"]
+                   if p["mark_s"] == budgets[-1]]  # fmt: skip
+        generations = statistics.mean(run["generations"] for run in runs)
+        lines.append(f"| {method} | " + " | ".join(cells)
+                     + f" | {statistics.mean(entropy):.2f} | {generations:.0f} |")  # fmt: skip
+    lines.append(
+        f"| *real vs real (floor)* | {ref['real']['eval/fid']:.1f} |"
+        + " |" * (len(budgets) - 1)
+        + f" {ref['real']['eval/class_entropy']:.2f} | |"
+    )
+    lines.append(
+        f"| *uniform noise* | {ref['noise']['eval/fid']:.0f} |" + " |" * (len(budgets) + 1)
+    )
+    if ("ga-default", budgets[0]) in fid and ("gradient", budgets[0]) in fid:
+        ratios = [
+            statistics.mean(fid[("ga-default", b)]) / statistics.mean(fid[("gradient", b)])
+            for b in budgets
+        ]
+        lines.append("")
+        pairs = zip(ratios, budgets, strict=True)
+        lines.append(
+            "FID ratio GA / gradient: " + ", ".join(f"{r:.2f} at {b / 60:g} min" for r, b in pairs)
+        )
+    return lines
+
+
+def main() -> None:
+    sections = []
+    for title, name, table in (
+        ("Throughput", "throughput", throughput_table),
+        ("Memory", "memory", memory_table),
+        ("Quality against time (MNIST)", "quality_vs_time", quality_table),
+    ):
+        result = load(name)
+        if result is None:
+            continue
+        m = result["machine"]
+        sections.append(f"### {title}\n")
+        sections.append(f"`{result['command']}` — {m['date']}, {m['cpu_cores']} cores, "
+                        f"torch {m['torch']} ({m['torch_threads']} threads)\n")  # fmt: skip
+        sections.append("\n".join(table(result)) + "\n")
+    text = "\n".join(sections)
+    (RESULTS / "tables.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+"""`make bench`: every benchmark in turn, then the tables of BENCHMARKS.md.
+
+Takes about an hour on 2 cores (the quality runs dominate).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCRIPTS = ["throughput.py", "memory.py", "quality_vs_time.py", "report.py"]
+
+if __name__ == "__main__":
+    for script in SCRIPTS:
+        print(f"== {script}", flush=True)
+        subprocess.run([sys.executable, str(HERE / script)], check=True, cwd=HERE)
