@@ -15,6 +15,7 @@ METRIC_KEYS = {
     "fitness/best",
     "fitness/mean",
     "fitness/std",
+    "fitness/spread",
     "mutation/sigma",
     "disc/loss",
     "disc/accuracy",

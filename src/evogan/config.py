@@ -51,8 +51,8 @@ class Config:
     )
     # training
     trainer: str = _opt("ga", "ga (genetic algorithm) or gradient (the back-propagation baseline)")
-    population: int = _opt(100, "number of agents (generators) per generation")
-    generations: int = _opt(1000, "stop after this many generations")
+    population: int = _opt(50, "number of agents (generators) per generation")
+    generations: int = _opt(3000, "stop after this many generations")
     threshold: float | None = _opt(None, "stop once the best agent's fitness reaches this value")
     time_budget: float | None = _opt(None, "stop after this many seconds of training")
     selection: str = _opt("truncation", "parent selection: truncation or tournament")
@@ -75,7 +75,7 @@ class Config:
         0.0, "add this times the spread of an agent's fakes to its fitness (rewards using z)"
     )
     samples_per_agent: int = _opt(
-        50, "fakes per agent per generation (all agents share the latents)"
+        16, "fakes per agent per generation (all agents share the latents)"
     )
     disc_steps: int = _opt(1, "discriminator gradient steps per generation")
     disc_batch: int = _opt(64, "real and fake images per discriminator step (each)")
