@@ -40,6 +40,7 @@ def method_config(method: str, seed: int, budget: float) -> Any:
     common = {
         "data_dir": str(MNIST_DIR), "subset": "0:5000", "seed": seed, "progress": False,
         "time_budget": budget, "generations": 10**6, "sample_every": 0, "checkpoint_every": 0,
+        "threads": 1,
     }  # fmt: skip
     return build_config(*layers, ("benchmark", common))
 

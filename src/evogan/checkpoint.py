@@ -91,7 +91,7 @@ def resume(directory: Path, overrides: dict[str, Any] | None = None) -> Evolutio
 
 RESUMABLE_CHANGES = {
     "generations", "time_budget", "threshold", "progress", "sample_every", "checkpoint_every",
-    "data_dir", "device", "eval_every", "eval_samples",
+    "data_dir", "device", "eval_every", "eval_samples", "threads",
 }  # fmt: skip
 
 

@@ -6,6 +6,7 @@ names, population size) before anything is written to the run directory.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import torch
@@ -70,6 +71,7 @@ class Components:
         data = load_dataset(
             config.dataset, data_dir=config.data_dir, subset=subset, image_size=config.image_size
         )
+        torch.set_num_threads(choose_threads(config.threads, data.image_size))
         spec = generator_spec(config, data.image_size)
         torch.manual_seed(config.seed)  # the critic's initial weights and its dropout
         model = build_generator(spec).to(device)
@@ -120,6 +122,20 @@ def generator_spec(config: Config, image_size: int) -> GeneratorSpec:
     )
 
 
+SMALL_IMAGE = 16
+
+
+def choose_threads(threads: int | None, image_size: int) -> int:
+    """Threads for torch: small images make ops too short to split across cores.
+
+    Measured on the 8x8 digits: 30 ms a generation on one thread, 530 ms on two
+    when another process holds the second core (the threads wait for each other).
+    """
+    if threads is not None:
+        return threads
+    return 1 if image_size <= SMALL_IMAGE else (os.cpu_count() or 1)
+
+
 def resolve_device(name: str) -> torch.device:
     if name not in ("cpu", "cuda"):
         raise EvoganError(f"--device: unknown {name!r} (choose from cpu, cuda)")
@@ -154,6 +170,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "sample_every": (0, None, True, True),
     "checkpoint_every": (0, None, True, True),
     "eval_every": (0, None, True, True),
+    "threads": (1, None, True, True),
     "eval_samples": (10, None, True, True),
     "time_budget": (0, None, False, True),
 }

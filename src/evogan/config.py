@@ -86,6 +86,9 @@ class Config:
     # run
     seed: int = _opt(0, "master seed: the same seed on the same machine gives the same run")
     device: str = _opt("cpu", "cpu or cuda")
+    threads: int | None = _opt(
+        None, "CPU threads (default: 1 for images up to 16 px, whose ops are too small to share)"
+    )
     sample_every: int = _opt(10, "write a sample grid every N generations")
     checkpoint_every: int = _opt(10, "write a resumable checkpoint every N generations")
     progress: bool = _opt(True, "show a live progress bar")
