@@ -1,0 +1,52 @@
+"""Sample-quality metrics in the feature space of an evaluation classifier.
+
+FID, Inception Score, class coverage, k-NN precision/recall and a
+memorisation check, all computed on features of a small CNN trained on the
+run's training images (an ImageNet Inception net is the wrong judge for small
+digits). ``QualityEvaluator`` ties them together; the functions are usable
+on their own with any [N, D] features.
+"""
+
+from evogan.metrics.cache import cache_key, load_or_train_classifier
+from evogan.metrics.classifier import (
+    Classifier,
+    ClassifierSettings,
+    accuracy,
+    build_classifier,
+    features,
+    head_probabilities,
+    probabilities,
+    train_classifier,
+)
+from evogan.metrics.evaluator import QualityEvaluator
+from evogan.metrics.fid import frechet_distance, frechet_distance_from_stats, gaussian_stats
+from evogan.metrics.inception_score import class_entropy, class_histogram, inception_score
+from evogan.metrics.memorisation import median_nearest_distance, memorisation_ratio
+from evogan.metrics.precision_recall import knn_radii, manifold_coverage, precision_recall
+from evogan.metrics.report import QualityReport
+
+__all__ = [
+    "Classifier",
+    "ClassifierSettings",
+    "QualityEvaluator",
+    "QualityReport",
+    "accuracy",
+    "build_classifier",
+    "cache_key",
+    "class_entropy",
+    "class_histogram",
+    "features",
+    "frechet_distance",
+    "frechet_distance_from_stats",
+    "gaussian_stats",
+    "head_probabilities",
+    "inception_score",
+    "knn_radii",
+    "load_or_train_classifier",
+    "manifold_coverage",
+    "median_nearest_distance",
+    "memorisation_ratio",
+    "precision_recall",
+    "probabilities",
+    "train_classifier",
+]

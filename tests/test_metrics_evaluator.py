@@ -1,0 +1,134 @@
+"""QualityEvaluator and QualityReport on 8x8 digits; one optional real-MNIST check."""
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+from sklearn.datasets import load_digits
+
+from evogan.errors import EvoganError
+from evogan.metrics import ClassifierSettings, QualityEvaluator, QualityReport
+
+TINY = ClassifierSettings(
+    epochs=8, channels=(8, 16), feature_dim=32, batch_size=32, learning_rate=1e-2, max_shift=0
+)
+MNIST_DIRS = [
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist",
+    Path("/work/shared/data/mnist"),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread() -> Iterator[None]:
+    """Tiny convolutions are overhead-bound: a second thread only adds contention."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def digits() -> tuple[torch.Tensor, torch.Tensor]:
+    data = load_digits()
+    images = torch.tensor(data.images, dtype=torch.float32).unsqueeze(1) / 8 - 1
+    return images, torch.tensor(data.target, dtype=torch.int64)
+
+
+@pytest.fixture(scope="module")
+def evaluator(
+    digits: tuple[torch.Tensor, torch.Tensor], tmp_path_factory: pytest.TempPathFactory
+) -> QualityEvaluator:
+    images, labels = digits
+    cache = tmp_path_factory.mktemp("classifiers")
+    return QualityEvaluator(
+        images[:900], labels[:900], images[900:], cache_dir=cache, settings=TINY
+    )
+
+
+def test_report_flattens_to_namespaced_scalars() -> None:
+    report = QualityReport(
+        fid=1.5,
+        inception_score=9.0,
+        class_entropy=2.3,
+        class_histogram=(3, 0, 1),
+        precision=0.7,
+        recall=0.6,
+        memorisation_ratio=1.1,
+        n_samples=4,
+        classifier_accuracy=0.99,
+    )
+    flat = report.as_dict()
+    assert flat["eval/fid"] == 1.5 and flat["eval/is"] == 9.0
+    assert flat["eval/class_entropy"] == 2.3 and flat["eval/memorisation_ratio"] == 1.1
+    assert flat["eval/precision"] == 0.7 and flat["eval/recall"] == 0.6
+    assert flat["eval/class_count/0"] == 3.0 and flat["eval/n_samples"] == 4.0
+    assert set(report.as_dict("ref/noise")) == {k.replace("eval", "ref/noise") for k in flat}
+
+
+def test_reference_brackets_real_and_noise(evaluator: QualityEvaluator) -> None:
+    ref = evaluator.reference()
+    train, heldout, noise = ref["train"], ref["heldout"], ref["noise"]
+    assert evaluator.classifier_accuracy > 0.8
+    for real in (train, heldout):
+        assert real.fid * 5 < noise.fid
+        assert real.precision > 0.6 and real.recall > 0.6
+        assert real.class_entropy > 0.9 * math.log(10)
+    assert noise.precision < 0.1 and noise.recall < 0.1
+    assert train.memorisation_ratio < 1e-3  # the training images themselves: a pure copier
+    assert 0.7 < heldout.memorisation_ratio < 1.3
+    assert train.n_samples == noise.n_samples == 897 and heldout.n_samples == 448
+    assert evaluator.reference() is ref
+
+
+def test_fresh_real_images_look_novel(
+    evaluator: QualityEvaluator, digits: tuple[torch.Tensor, torch.Tensor]
+) -> None:
+    report = evaluator.evaluate(digits[0][900:1300])
+    assert 0.7 < report.memorisation_ratio < 1.3
+    assert report.fid < evaluator.reference()["noise"].fid / 5
+    assert sum(report.class_histogram) == report.n_samples == 400
+
+
+@pytest.mark.parametrize(
+    ("samples", "message"),
+    [
+        (torch.zeros(10, 1, 16, 16), "expected"),
+        (torch.zeros(3, 1, 8, 8), "more than k=3"),
+        (torch.zeros(10, 8, 8), r"\[N, 1, H, W\]"),
+        (torch.full((10, 1, 8, 8), 3.0), r"\[-1, 1\]"),
+    ],
+)
+def test_bad_samples_raise(
+    evaluator: QualityEvaluator, samples: torch.Tensor, message: str
+) -> None:
+    with pytest.raises(EvoganError, match=message):
+        evaluator.evaluate(samples)
+
+
+def test_mismatched_heldout_raises(
+    digits: tuple[torch.Tensor, torch.Tensor], tmp_path: Path
+) -> None:
+    images, labels = digits
+    with pytest.raises(EvoganError, match="differ in shape"):
+        QualityEvaluator(images[:100], labels[:100], torch.zeros(10, 1, 16, 16), cache_dir=tmp_path)
+
+
+def test_real_mnist_small(tmp_path: Path) -> None:
+    data = pytest.importorskip("evogan.data")
+    mnist_dir = next((d for d in MNIST_DIRS if d.is_dir()), None)
+    if mnist_dir is None:
+        pytest.skip("MNIST test split not found")
+    train = data.load_dataset("mnist", data_dir=mnist_dir, subset=(0, 1000))
+    heldout = data.load_dataset("mnist", data_dir=mnist_dir, subset=(5000, 5500))
+    settings = ClassifierSettings(
+        epochs=6, channels=(8, 16), feature_dim=32, batch_size=32, learning_rate=5e-3, max_shift=0
+    )
+    evaluator = QualityEvaluator(
+        train.images, train.labels, heldout.images, cache_dir=tmp_path, settings=settings
+    )
+    assert evaluator.classifier_accuracy > 0.7
+    ref = evaluator.reference()
+    assert ref["heldout"].fid * 5 < ref["noise"].fid
+    assert ref["train"].fid * 5 < ref["noise"].fid
