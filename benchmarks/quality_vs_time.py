@@ -122,7 +122,7 @@ def summarise(result: dict[str, Any]) -> None:
     """Mean FID per method and budget, and the FID-over-time plot."""
     from evogan.plots import plot_curves
 
-    floor = result["reference"]["real"]["eval/fid"]
+    floor = result["reference"]["heldout"]["eval/fid"]
     by_method: dict[str, list[dict[str, Any]]] = {}
     for run in result["runs"]:
         by_method.setdefault(run["method"], []).append(run)
@@ -136,7 +136,7 @@ def summarise(result: dict[str, Any]) -> None:
         series[method] = ([m / 60 for m in marks], means)
     plot_curves(series, RESULTS / "quality_vs_time.png", xlabel="training minutes",
                 ylabel="FID (mean over seeds)", title="MNIST: FID against training time",
-                hlines={"real vs real": floor}, logy=True)  # fmt: skip
+                hlines={"held-out real vs real": floor}, logy=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from evogan.config import Config
 from evogan.data import ImageDataset, load_dataset, parse_subset
 from evogan.engine import Evolution
 from evogan.errors import EvoganError
-from evogan.metrics import ClassifierSettings, QualityEvaluator, QualityReport
+from evogan.metrics import QualityEvaluator, QualityReport
 
 EVAL_FILE = "eval.json"
 
@@ -54,13 +54,8 @@ def reference_split(config: Config) -> tuple[ImageDataset, ImageDataset, str]:
 def build_evaluator(config: Config, cache_dir: Path | None = None) -> tuple[QualityEvaluator, str]:
     train, heldout, note = reference_split(config)
     assert train.labels is not None
-    settings = ClassifierSettings(max_shift=2 if train.image_size >= 16 else 0)
     evaluator = QualityEvaluator(
-        train.images,
-        train.labels,
-        heldout.images,
-        cache_dir=cache_dir or default_cache_dir(),
-        settings=settings,
+        train.images, train.labels, heldout.images, cache_dir=cache_dir or default_cache_dir()
     )
     return evaluator, note
 
@@ -76,7 +71,7 @@ def write_eval(directory: Path, result: dict[str, object]) -> Path:
 
 
 def format_table(rows: dict[str, QualityReport]) -> str:
-    """A terminal table: one column per row name (samples, real floor, noise)."""
+    """A terminal table: one column per row name (samples, then the references)."""
     names = list(rows)
     lines = [f"{'':<22}" + "".join(f"{name:>14}" for name in names)]
     fields = [
