@@ -10,7 +10,6 @@ live in the terminal.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 from tqdm import tqdm
@@ -90,28 +89,45 @@ def keep_metrics_until(path: Path, generation: int) -> None:
 
 
 class ProgressBar:
-    """A live tqdm bar: generation, best and mean fitness, critic accuracy, s/generation."""
+    """A live tqdm bar: generation, best and mean fitness, critic accuracy, s/generation.
+
+    With a time budget the bar counts training seconds, so "time left" is true
+    whichever limit stops the run first; otherwise it counts generations.
+    """
 
     def __init__(self) -> None:
         self.bar: tqdm | None = None
+        self.by_time = False
 
     def on_start(self, run: Evolution) -> None:
-        total = run.config.generations
-        if run.config.time_budget is not None and run.history:
-            seconds = run.history[-1]["time/generation_s"]
-            total = min(total, math.ceil(run.config.time_budget / max(seconds, 1e-9)))
-        self.bar = tqdm(total=total, initial=run.state.generation, unit="gen", dynamic_ncols=True)
+        self.by_time = run.config.time_budget is not None
+        if self.by_time:
+            budget = run.config.time_budget
+            self.bar = tqdm(total=budget, initial=min(run.elapsed, budget or 0.0), unit="s",
+                            bar_format=TIME_BAR, dynamic_ncols=True)  # fmt: skip
+        else:
+            self.bar = tqdm(total=run.config.generations, initial=run.state.generation,
+                            unit="gen", dynamic_ncols=True)  # fmt: skip
 
     def on_generation(self, run: Evolution, metrics: dict[str, float]) -> None:
         assert self.bar is not None
-        self.bar.update(1)
-        self.bar.set_postfix(
-            best=f"{metrics['fitness/best']:.3g}",
-            mean=f"{metrics['fitness/mean']:.3g}",
-            disc_acc=f"{metrics.get('disc/accuracy', float('nan')):.2f}",
-            s_per_gen=f"{metrics['time/generation_s']:.2f}",
-        )
+        seconds = metrics["time/generation_s"]
+        if self.by_time:
+            self.bar.update(min(seconds, self.bar.total - self.bar.n))
+        else:
+            self.bar.update(1)
+        postfix = {
+            "gen": run.state.generation,
+            "best": f"{metrics['fitness/best']:.3g}",
+            "mean": f"{metrics['fitness/mean']:.3g}",
+            "disc_acc": f"{metrics.get('disc/accuracy', float('nan')):.2f}",
+            "s/gen": f"{seconds:.3f}",
+        }
+        self.bar.set_postfix(postfix, refresh=False)  # a dict keeps this order
 
     def on_end(self, run: Evolution, stop: dict[str, float]) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+TIME_BAR = "{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}{postfix}]"
