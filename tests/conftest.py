@@ -1,8 +1,10 @@
 """Shared tiny settings for the engine, checkpoint and CLI tests."""
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import torch
 
 from evogan.networks import GeneratorSpec, build_generator, parse_network
@@ -49,3 +51,12 @@ def make_generator(kind: str, image_size: int = 8, **changes: Any) -> Generator:
 
 def gen(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """Tiny tensors are overhead-bound: a second thread only adds contention."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -1,6 +1,5 @@
 """Classifier cache: a hit loads without training; changed settings or a corrupt file retrain."""
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,15 +10,6 @@ import evogan.metrics.cache as cache_module
 from evogan.metrics import ClassifierSettings, load_or_train_classifier
 
 SETTINGS = ClassifierSettings(epochs=1, channels=(4, 8), feature_dim=16, max_shift=0)
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Tiny convolutions are overhead-bound: a second thread only adds contention."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The evaluation classifier: training on digits, determinism, shapes, bad input."""
 
 import inspect
-from collections.abc import Iterator
 from dataclasses import fields
 from typing import Any
 
@@ -16,15 +15,6 @@ from evogan.metrics.classifier import shift_images
 TINY: dict[str, Any] = dict(
     channels=(8, 16), feature_dim=32, batch_size=32, learning_rate=1e-2, max_shift=0
 )
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Tiny convolutions are overhead-bound: a second thread only adds contention."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def digits(n: int = 600) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,6 +1,5 @@
 """Fréchet distance: exact values on hand-made Gaussians, monotone under degradation."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -22,15 +21,6 @@ from evogan.metrics import (
 TINY: dict[str, Any] = dict(
     channels=(8, 16), feature_dim=32, batch_size=32, learning_rate=1e-2, max_shift=0
 )
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Tiny convolutions are overhead-bound: a second thread only adds contention."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def exact_gaussian(mean: torch.Tensor) -> torch.Tensor:
