@@ -247,3 +247,29 @@ def bad_processes(tmp_path_factory):
 def test_bad_input_in_a_real_process(bad_processes, name):
     base, _, fragments, before, done = bad_processes[name]
     _check_refused(base, done.returncode, done.stderr, fragments, before)
+
+
+def test_ctrl_c_stops_cleanly_saves_and_resumes(tmp_path):
+    """SIGINT finishes the generation, writes every output, exits 0; --resume goes on."""
+    import signal
+    import time
+
+    command = [sys.executable, "-m", "evogan.cli", "train", *TINY_ARGS,
+               "--generations", "100000", "--out", "run"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=tmp_path, env=ENV, stderr=subprocess.PIPE, text=True)
+    metrics = tmp_path / "run" / "metrics.jsonl"
+    deadline = time.monotonic() + 120
+    while not (metrics.exists() and len(metrics.read_text().splitlines()) >= 3):
+        assert time.monotonic() < deadline and process.poll() is None, "training did not start"
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert "interrupted" in summary["stop"]
+    done = summary["generations"]
+    assert len(metrics.read_text().splitlines()) == done
+    ok(evogan("train", "--resume", "run", "--generations", str(done + 2), cwd=tmp_path))
+    resumed = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert resumed["generations"] == done + 2 and "generations" in resumed["stop"]
