@@ -36,7 +36,7 @@ def peak_mib(overrides: dict[str, object]) -> float:
 
 def main() -> None:
     common = {"data_dir": str(MNIST_DIR), "subset": "0:5000", "progress": False,
-              "generations": 3, "sample_every": 0, "checkpoint_every": 0}  # fmt: skip
+              "generations": 3, "sample_every": 0, "checkpoint_every": 0, "threads": 1}  # fmt: skip
     rows = []
     for population in (100, 1000):
         for trainer in ("ga", "gradient"):
