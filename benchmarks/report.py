@@ -84,12 +84,22 @@ def quality_table(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def sweep_table(result: dict[str, Any]) -> list[str]:
+    lines = ["| setting | seed | generations in the budget | FID | class entropy |",
+             "|---|---:|---:|---:|---:|"]  # fmt: skip
+    for r in result["rows"]:
+        lines.append(f"| {r['setting']} | {r['seed']} | {r['generations']} "
+                     f"| {r['eval/fid']:.1f} | {r['eval/class_entropy']:.2f} |")  # fmt: skip
+    return lines
+
+
 def main() -> None:
     sections = []
     for title, name, table in (
         ("Throughput", "throughput", throughput_table),
         ("Memory", "memory", memory_table),
         ("Quality against time (MNIST)", "quality_vs_time", quality_table),
+        ("Choosing the defaults (digits)", "digits_sweep", sweep_table),
     ):
         result = load(name)
         if result is None:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["throughput.py", "memory.py", "quality_vs_time.py", "report.py"]
+SCRIPTS = ["throughput.py", "memory.py", "quality_vs_time.py", "digits_sweep.py", "report.py"]
 
 if __name__ == "__main__":
     for script in SCRIPTS:
