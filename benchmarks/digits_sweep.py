@@ -20,8 +20,8 @@ from common import RESULTS, write_result
 
 SETTINGS: dict[str, dict[str, Any]] = {
     "population 100, 50 samples": {"population": 100, "samples_per_agent": 50},
-    "population 50, 50 samples": {"population": 50, "samples_per_agent": 50},
-    "population 50, 16 samples (default)": {"population": 50, "samples_per_agent": 16},
+    "population 50, 50 samples (default)": {"population": 50, "samples_per_agent": 50},
+    "population 50, 16 samples": {"population": 50, "samples_per_agent": 16},
 }
 
 

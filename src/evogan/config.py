@@ -75,7 +75,7 @@ class Config:
         0.0, "add this times the spread of an agent's fakes to its fitness (rewards using z)"
     )
     samples_per_agent: int = _opt(
-        16, "fakes per agent per generation (all agents share the latents)"
+        50, "fakes per agent per generation (all agents share the latents)"
     )
     disc_steps: int = _opt(1, "discriminator gradient steps per generation")
     disc_batch: int = _opt(64, "real and fake images per discriminator step (each)")
