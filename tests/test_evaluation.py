@@ -35,7 +35,7 @@ def test_spread_is_zero_for_an_agent_that_ignores_its_latent():
     population[0, first_weight[0] : first_weight[1]] = 0.0
     latents = torch.randn(6, model.spec.latent_dim, generator=gen(4))
     _, spread = LocalEvaluator(model, layout).evaluate(population, latents, build_discriminator(8))
-    assert spread[0].item() == 0.0
+    assert spread[0].item() < 1e-6  # zero up to rounding of the mean
     assert spread[1].item() > 0.01
 
 
