@@ -68,7 +68,7 @@ class TimedQuality:
         from evogan.quality import draw_samples
 
         report = self.evaluator.evaluate(draw_samples(run, self.samples))
-        point = {"mark_s": mark, "train_s": run.elapsed, "generation": run.state.generation}
+        point = {"mark_s": mark, "train_s": run.elapsed, "generation": run.generation}
         self.points.append(point | report.as_dict())
 
 

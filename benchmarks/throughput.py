@@ -24,7 +24,7 @@ import torch
 
 from evogan.config import build_config, load_preset
 from evogan.critic import score
-from evogan.engine import Evolution, ga_generation
+from evogan.engine import Evolution
 from evogan.genome import generate
 
 from common import MNIST_DIR, write_result
@@ -91,7 +91,7 @@ def article_loop_seconds(run: Evolution, agents: int) -> float:
 def measure(population: int, repeats: int, article_agents: int) -> dict[str, float]:
     run = article_run(population)
     rate, top = evaluation_vs_ceiling(run, repeats)
-    generation = best_of(max(1, repeats - 1), lambda: ga_generation(run))
+    generation = best_of(max(1, repeats - 1), run.step)
     article = article_loop_seconds(run, article_agents) * population
     return {
         "population": population,

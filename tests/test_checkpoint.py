@@ -213,5 +213,5 @@ def test_checkpoint_is_written_atomically(straight, tmp_path):
     assert path == tmp_path / CHECKPOINT
     assert os.listdir(tmp_path) == [CHECKPOINT]
     state = read_checkpoint(tmp_path)
-    assert state["generation"] == 4
-    assert torch.equal(state["population"], run.state.population)
+    assert state["trainer"]["generation"] == 4
+    assert torch.equal(state["trainer"]["population"], run.state.population)

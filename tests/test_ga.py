@@ -7,11 +7,11 @@ import pytest
 import torch
 from conftest import gen, make_generator
 
-from evogan import ga
 from evogan.config import Config
 from evogan.errors import EvoganError
 from evogan.genome import GenomeLayout
 from evogan.operators import CROSSOVER, MUTATION, SELECTION
+from evogan.trainers import ga
 
 LAYOUT = GenomeLayout.of(make_generator("mlp"))  # 4 segments, 554 genes
 # Best first: agent 5 (7.0), 2 (6.5), 0 (3.0), 7 (2.0), 1, 6, 3, 4.

@@ -36,14 +36,14 @@ class RunDirectory:
     def on_start(self, run: Evolution) -> None:
         self.samples.mkdir(parents=True, exist_ok=True)
         (self.directory / CONFIG).write_text(to_toml(run.config))
-        keep_metrics_until(self.directory / METRICS, run.state.generation)
-        if run.state.generation == 0:
+        keep_metrics_until(self.directory / METRICS, run.generation)
+        if run.generation == 0:
             self.save_grid(run)
 
     def on_generation(self, run: Evolution, metrics: dict[str, float]) -> None:
         with open(self.directory / METRICS, "a") as log:
             log.write(json.dumps(metrics) + "\n")
-        generation = run.state.generation
+        generation = run.generation
         if run.config.sample_every and generation % run.config.sample_every == 0:
             self.save_grid(run)
         if run.config.checkpoint_every and generation % run.config.checkpoint_every == 0:
@@ -58,7 +58,7 @@ class RunDirectory:
         plots.plot_metrics(run.history, self.directory / "fitness.png")
         summary = {
             "stop": stop,
-            "generations": run.state.generation,
+            "generations": run.generation,
             "best_fitness": run.best_fitness,
             "elapsed_s": run.elapsed,
             "genome_size": run.parts.layout.size,
@@ -66,7 +66,7 @@ class RunDirectory:
         (self.directory / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
 
     def save_grid(self, run: Evolution) -> None:
-        generation = run.state.generation
+        generation = run.generation
         path = self.samples / f"generation_{generation:05d}.png"
         plots.save_grid(run.samples(), path, title=f"generation {generation}")
         plots.save_grid(run.samples(), self.directory / "samples.png")
@@ -106,7 +106,7 @@ class ProgressBar:
             self.bar = tqdm(total=budget, initial=min(run.elapsed, budget or 0.0), unit="s",
                             bar_format=TIME_BAR, dynamic_ncols=True)  # fmt: skip
         else:
-            self.bar = tqdm(total=run.config.generations, initial=run.state.generation,
+            self.bar = tqdm(total=run.config.generation_limit, initial=run.generation,
                             unit="gen", dynamic_ncols=True)  # fmt: skip
 
     def on_generation(self, run: Evolution, metrics: dict[str, float]) -> None:
@@ -117,7 +117,7 @@ class ProgressBar:
         else:
             self.bar.update(1)
         postfix = {
-            "gen": run.state.generation,
+            "gen": run.generation,
             "best": f"{metrics['fitness/best']:.3g}",
             "mean": f"{metrics['fitness/mean']:.3g}",
             "disc_acc": f"{metrics.get('disc/accuracy', float('nan')):.2f}",

@@ -1,8 +1,8 @@
 """Checkpoints: a plain dict with everything needed to resume a run exactly.
 
-Population, mutation steps, critic weights and Adam state, every random
-stream (including torch's global one, used by dropout), the generation, the
-seconds spent and the history. Written atomically, so a kill leaves the
+The trainer's own ``state_dict`` (whatever trainer runs), critic weights and
+Adam state, every random stream (including torch's global one, used by
+dropout), the seconds spent and the history. Written atomically, so a kill leaves the
 previous checkpoint intact; resuming from it reproduces the uninterrupted run.
 """
 
@@ -15,31 +15,26 @@ from typing import Any
 
 import torch
 
-from evogan import ga
-from evogan.components import Components, Streams
-from evogan.config import Config, build_config
+from evogan.components import Components
+from evogan.config import build_config
 from evogan.engine import Evolution
 from evogan.errors import EvoganError
+from evogan.streams import Streams
 
 CHECKPOINT = "checkpoint.pt"
-FORMAT = 1
+FORMAT = 2  # 2: the trainer state is one entry (trainer registry)
 
 
 def save_checkpoint(run: Evolution, directory: Path) -> Path:
     state = {
         "format": FORMAT,
         "config": dataclasses.asdict(run.config),
-        "generation": run.state.generation,
-        "population": run.state.population,
-        "sigma": run.state.sigma,
+        "trainer": run.parts.trainer.state_dict(run.state),
         "critic": run.parts.critic.state_dict(),
         "streams": run.streams.state_dict(),
         "torch_rng": torch.get_rng_state(),
         "elapsed": run.elapsed,
-        "best_genome": run.best_genome,
-        "best_fitness": run.best_fitness,
         "history": run.history,
-        "genome_optimizer": run.genome_optimizer.state_dict() if run.genome_optimizer else None,
     }
     path = directory / CHECKPOINT
     partial = path.with_suffix(".pt.tmp")
@@ -67,26 +62,21 @@ def resume(directory: Path, overrides: dict[str, Any] | None = None) -> Evolutio
     state = read_checkpoint(directory)
     config = build_config(("checkpoint", state["config"]), ("override", overrides or {}))
     parts = Components.build(config)
-    check_same_genome(config, state, parts)
     streams = Streams.from_seed(config.seed)
     streams.load_state_dict(state["streams"])
     parts.critic.load_state_dict(state["critic"])
     torch.set_rng_state(state["torch_rng"])
-    ga_state = ga.GAState(state["population"], state["sigma"], state["generation"])
-    run = Evolution(
+    try:
+        trainer_state = parts.trainer.load_state_dict(state["trainer"])
+    except (KeyError, TypeError) as err:
+        raise EvoganError(f"{directory}: checkpoint trainer state is incomplete ({err})") from None
+    return Evolution(
         parts=parts,
         streams=streams,
-        state=ga_state,
+        state=trainer_state,
         elapsed=state["elapsed"],
-        best_genome=state["best_genome"],
-        best_fitness=state["best_fitness"],
         history=list(state["history"]),
     )
-    if state["genome_optimizer"] is not None:
-        run.use_single_genome(state["population"])
-        assert run.genome_optimizer is not None
-        run.genome_optimizer.load_state_dict(state["genome_optimizer"])
-    return run
 
 
 RESUMABLE_CHANGES = {
@@ -102,9 +92,3 @@ def check_overrides(overrides: dict[str, Any]) -> None:
             f"--resume: cannot change {', '.join(changed)} of an existing run "
             f"(only {', '.join(sorted(RESUMABLE_CHANGES))})"
         )
-
-
-def check_same_genome(config: Config, state: dict[str, Any], parts: Components) -> None:
-    agents = 1 if config.trainer == "gradient" else config.population
-    if state["population"].shape != (agents, parts.layout.size):
-        raise EvoganError("checkpoint population does not match its own config")

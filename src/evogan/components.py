@@ -1,4 +1,4 @@
-"""Everything a run derives once from its config: data, networks, GA, critic.
+"""Everything a run derives once from its config: data, networks, critic, trainer.
 
 Building this validates the whole config (data files, network spec, operator
 names, population size) before anything is written to the run directory.
@@ -11,40 +11,19 @@ from dataclasses import dataclass
 
 import torch
 
-from evogan import ga
+from evogan.arena import Arena
 from evogan.config import Config
 from evogan.critic import Critic
 from evogan.data import ImageDataset, load_dataset, parse_subset
 from evogan.errors import EvoganError
 from evogan.evaluation import Evaluator, LocalEvaluator
-from evogan.fitness import FITNESS, FitnessFn
+from evogan.fitness import FITNESS
 from evogan.genome import GenomeLayout
 from evogan.networks import Generator, GeneratorSpec, build_generator, parse_network
+from evogan.trainers import Trainer, build_trainer
+from evogan.trainers.ga import check_choice
 
 SAMPLE_GRID = 64  # images in each sample grid, from one fixed latent batch
-
-
-@dataclass
-class Streams:
-    """Independent random streams derived from the master seed."""
-
-    ga: torch.Generator
-    latents: torch.Generator
-    data: torch.Generator
-
-    @classmethod
-    def from_seed(cls, seed: int) -> Streams:
-        def stream(offset: int) -> torch.Generator:
-            return torch.Generator().manual_seed(seed * 1000 + offset)
-
-        return cls(stream(1), stream(2), stream(3))
-
-    def state_dict(self) -> dict[str, torch.Tensor]:
-        return {name: g.get_state() for name, g in vars(self).items()}
-
-    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
-        for name, g in vars(self).items():
-            g.set_state(state[name])
 
 
 @dataclass
@@ -55,18 +34,16 @@ class Components:
     spec: GeneratorSpec
     model: Generator
     layout: GenomeLayout
-    params: ga.GAParams
     critic: Critic
-    evaluator: Evaluator
-    fitness: FitnessFn
+    arena: Arena
+    trainer: Trainer
     sample_latents: torch.Tensor  # fixed, so that sample grids of all generations compare
 
     @classmethod
     def build(cls, config: Config) -> Components:
         device = resolve_device(config.device)
         check_numbers(config)
-        ga.check_choice("fitness", config.fitness, FITNESS)
-        ga.check_choice("trainer", config.trainer, ("ga", "gradient"))
+        check_choice("fitness", config.fitness, FITNESS)
         subset = parse_subset(config.subset) if config.subset else None
         data = load_dataset(
             config.dataset, data_dir=config.data_dir, subset=subset, image_size=config.image_size
@@ -87,17 +64,31 @@ class Components:
         latents = torch.randn(
             SAMPLE_GRID, spec.latent_dim, generator=torch.Generator().manual_seed(config.seed)
         )
+        images = data.images.to(device)
+        evaluator: Evaluator = LocalEvaluator(model, layout)
+        arena = Arena(
+            model=model,
+            layout=layout,
+            critic=critic,
+            evaluator=evaluator,
+            fitness=FITNESS[config.fitness],
+            images=images,
+            latent_dim=spec.latent_dim,
+            samples_per_agent=config.samples_per_agent,
+            disc_steps=config.disc_steps,
+            disc_batch=config.disc_batch,
+            diversity_weight=config.diversity_weight,
+        )
         return cls(
             config=config,
             device=device,
-            data=ImageDataset(data.images.to(device), data.labels, data.name),
+            data=ImageDataset(images, data.labels, data.name),
             spec=spec,
             model=model,
             layout=layout,
-            params=ga.GAParams.from_config(config, layout),
             critic=critic,
-            evaluator=LocalEvaluator(model, layout),
-            fitness=FITNESS[config.fitness],
+            arena=arena,
+            trainer=build_trainer(config, layout),
             sample_latents=latents.to(device),
         )
 
@@ -173,6 +164,9 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "threads": (1, None, True, True),
     "eval_samples": (10, None, True, True),
     "time_budget": (0, None, False, True),
+    "es_sigma": (0, None, False, True),
+    "es_lr": (0, None, False, True),
+    "es_sigma_lr": (0, None, False, True),
 }
 
 

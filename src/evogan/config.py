@@ -20,6 +20,8 @@ from typing import Any
 
 from evogan.errors import EvoganError
 
+DEFAULT_GENERATIONS = 3000  # when neither --generations nor --time-budget is given
+
 
 def _opt(default: Any, help: str, **extra: Any) -> Any:
     return field(default=default, metadata={"help": help, **extra})
@@ -50,9 +52,15 @@ class Config:
         "scaled", "weight init: scaled (1/sqrt(fan_in)) or normal (the article's randn)"
     )
     # training
-    trainer: str = _opt("ga", "ga (genetic algorithm) or gradient (the back-propagation baseline)")
+    trainer: str = _opt(
+        "ga", "ga (genetic algorithm), es (evolution strategies) or gradient (back-propagation)"
+    )
     population: int = _opt(50, "number of agents (generators) per generation")
-    generations: int = _opt(3000, "stop after this many generations")
+    generations: int | None = _opt(
+        None,
+        f"stop after this many generations (default {DEFAULT_GENERATIONS}; none with "
+        "--time-budget)",
+    )
     threshold: float | None = _opt(None, "stop once the best agent's fitness reaches this value")
     time_budget: float | None = _opt(None, "stop after this many seconds of training")
     selection: str = _opt("truncation", "parent selection: truncation or tournament")
@@ -69,6 +77,12 @@ class Config:
         0.997, "exponential schedule: sigma multiplied by this each generation"
     )
     sigma_min: float = _opt(0.05, "exponential schedule: lower bound of sigma")
+    es_sigma: float = _opt(0.1, "es: sampling step, relative to each gene's init spread")
+    es_lr: float = _opt(0.03, "es: Adam learning rate of the mean, relative to the init spread")
+    es_adapt: str = _opt("none", "es: per-gene step-size adaptation: none or snes")
+    es_sigma_lr: float | None = _opt(
+        None, "es: learning rate of the snes step sizes (default (3 + ln pop) / (5 sqrt pop))"
+    )
     # fitness and discriminator
     fitness: str = _opt("logit", "logit (mean discriminator logit) or accuracy (the article's)")
     diversity_weight: float = _opt(
@@ -97,6 +111,13 @@ class Config:
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
+
+    @property
+    def generation_limit(self) -> int | None:
+        """``--generations``; by default 3000, or no limit when a time budget stops the run."""
+        if self.generations is not None:
+            return self.generations
+        return None if self.time_budget is not None else DEFAULT_GENERATIONS
 
 
 PRESETS_PACKAGE = "evogan.presets"

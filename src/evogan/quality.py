@@ -104,7 +104,7 @@ class QualityCallback:
         pass
 
     def on_generation(self, run: Evolution, metrics: dict[str, float]) -> None:
-        if run.state.generation % self.every == 0:
+        if run.generation % self.every == 0:
             images = draw_samples(run, self.samples)
             metrics.update(self.evaluator.evaluate(images).as_dict())
 

@@ -1,14 +1,14 @@
-"""The genetic algorithm as ask/tell over a frozen state.
+"""The genetic algorithm (the article's trainer) as ask/tell over a frozen state.
 
-One generation: the engine ``ask``s for the population, scores it, and
-``tell``s the fitness back; ``tell`` keeps the ``elitism`` best agents
-bit-for-bit, breeds the rest from selected parents (crossover, then
-mutation) and returns the next state with a flat metrics dict. No I/O, no
-loop: the engine owns those.
+One generation: the critic trains against the population, every agent is
+scored, and ``tell`` keeps the ``elitism`` best agents bit-for-bit, breeds the
+rest from selected parents (crossover, then mutation) and returns the next
+state with a flat metrics dict. No I/O, no loop: the engine owns those.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from functools import partial
@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from evogan.arena import Arena
 from evogan.config import Config
 from evogan.errors import EvoganError
 from evogan.genome import GenomeLayout
@@ -29,6 +30,7 @@ from evogan.operators import (
     scheduled_sigma,
     self_adapt_sigma,
 )
+from evogan.streams import Streams
 
 SIGMA_SCHEDULE_NAMES = ("constant", "exponential", "self-adaptive")
 
@@ -86,6 +88,8 @@ class GAState:
     population: torch.Tensor  # [pop, n_params]
     sigma: torch.Tensor  # [pop] mutation step of each agent, relative to the init spread
     generation: int
+    best: torch.Tensor | None = None  # the fittest genome of the last scored generation
+    best_fitness: float = float("-inf")
 
 
 def check_choice(option: str, value: str, choices: Any) -> None:
@@ -191,4 +195,48 @@ def best(state: GAState, fitness: torch.Tensor) -> tuple[torch.Tensor, float]:
     return state.population[index], float(fitness[index])
 
 
-__all__ = ["GAParams", "GAState", "ask", "best", "init", "tell"]
+@dataclass(frozen=True)
+class GATrainer:
+    """The GA behind the trainer interface (``--trainer ga``)."""
+
+    params: GAParams
+    layout: GenomeLayout
+
+    @classmethod
+    def from_config(cls, config: Config, layout: GenomeLayout) -> GATrainer:
+        return cls(GAParams.from_config(config, layout), layout)
+
+    def init(self, rng: torch.Generator) -> GAState:
+        return init(self.params, self.layout, generator=rng)
+
+    def step(
+        self, state: GAState, arena: Arena, streams: Streams
+    ) -> tuple[GAState, dict[str, float]]:
+        """Train the critic, score every agent, breed the next population."""
+        population = ask(state)
+        critic_metrics = arena.train_critic(population, streams)
+        fitness, score_metrics = arena.score(population, streams)
+        best_genome, best_fitness = best(state, fitness)
+        next_state, metrics = tell(self.params, state, fitness, generator=streams.ga)
+        next_state = dataclasses.replace(next_state, best=best_genome, best_fitness=best_fitness)
+        return next_state, {**metrics, **critic_metrics, **score_metrics}
+
+    def best(self, state: GAState) -> tuple[torch.Tensor, float]:
+        genome = state.best if state.best is not None else state.population[0]
+        return genome, state.best_fitness
+
+    def state_dict(self, state: GAState) -> dict[str, Any]:
+        return dataclasses.asdict(state)
+
+    def load_state_dict(self, data: dict[str, Any]) -> GAState:
+        state = GAState(**data)
+        expected = (self.params.population, self.layout.size)
+        if state.population.shape != expected or state.sigma.shape != expected[:1]:
+            raise EvoganError(
+                f"checkpoint population {tuple(state.population.shape)} does not match "
+                f"the config's {expected}"
+            )
+        return state
+
+
+__all__ = ["GAParams", "GAState", "GATrainer", "ask", "best", "init", "tell"]

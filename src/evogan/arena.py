@@ -1,0 +1,75 @@
+"""The arena: what every trainer plays against in a generation.
+
+Real images, the critic, and how a population of genomes is scored. Trainers
+share these steps (a real batch, fakes pooled from the population, a critic
+update, a batched scoring of every agent) instead of each writing its own,
+so that GA, ES and gradient training differ only in how they improve genomes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from evogan.critic import Critic
+from evogan.evaluation import Evaluator
+from evogan.fitness import FitnessFn
+from evogan.genome import GenomeLayout, generate
+from evogan.networks import Generator
+from evogan.streams import Streams
+
+
+@dataclass(frozen=True)
+class Arena:
+    model: Generator
+    layout: GenomeLayout
+    critic: Critic
+    evaluator: Evaluator
+    fitness: FitnessFn
+    images: torch.Tensor  # [N, 1, H, W] real training images in [-1, 1]
+    latent_dim: int
+    samples_per_agent: int  # fakes per agent when scoring
+    disc_steps: int  # critic updates per generation
+    disc_batch: int  # real and fake images per critic update
+    diversity_weight: float
+
+    @property
+    def device(self) -> torch.device:
+        return self.images.device
+
+    def latents(self, *shape: int, rng: torch.Generator) -> torch.Tensor:
+        return torch.randn(*shape, self.latent_dim, generator=rng).to(self.device)
+
+    def real_batch(self, size: int, streams: Streams) -> torch.Tensor:
+        index = torch.randint(len(self.images), (size,), generator=streams.data)
+        return self.images[index.to(self.device)]
+
+    def pooled_fakes(self, population: torch.Tensor, streams: Streams) -> torch.Tensor:
+        """One fake from each of ``disc_batch`` random agents: the critic sees the population."""
+        agents = torch.randint(len(population), (self.disc_batch,), generator=streams.data)
+        z = self.latents(self.disc_batch, 1, rng=streams.latents)
+        with torch.no_grad():
+            return generate(self.model, self.layout, population[agents], z)[:, 0]
+
+    def train_critic(self, population: torch.Tensor, streams: Streams) -> dict[str, float]:
+        """``disc_steps`` critic updates on real images against the population's fakes."""
+        metrics: dict[str, float] = {}
+        for _ in range(self.disc_steps):
+            real = self.real_batch(self.disc_batch, streams)
+            metrics = self.critic.train_step(real, self.pooled_fakes(population, streams))
+        return metrics
+
+    def score(
+        self, population: torch.Tensor, streams: Streams
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """Fitness ``[pop]`` of every agent on one shared latent batch, and its metrics."""
+        latents = self.latents(self.samples_per_agent, rng=streams.latents)
+        fake_logits, spread = self.evaluator.evaluate(population, latents, self.critic.model)
+        real_logits = self.critic.logits(self.real_batch(self.samples_per_agent, streams))
+        fitness = self.fitness(fake_logits, real_logits) + self.diversity_weight * spread
+        metrics = {
+            "disc/real_logit": real_logits.mean().item(),
+            "fitness/spread": spread.mean().item(),
+        }
+        return fitness, metrics

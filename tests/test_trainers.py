@@ -1,0 +1,100 @@
+"""Every trainer behind one interface: runs, resumes exactly, refuses a foreign state."""
+
+import pytest
+import torch
+from conftest import TINY, without_time
+
+from evogan.callbacks import RunDirectory
+from evogan.checkpoint import resume
+from evogan.config import Config
+from evogan.engine import Evolution, evolve, evolve_run
+from evogan.errors import EvoganError
+from evogan.trainers import TRAINERS, build_trainer
+from evogan.trainers.es import adam, centred_ranks
+
+
+@pytest.mark.parametrize("trainer", sorted(TRAINERS))
+def test_every_trainer_runs_and_reports(trainer):
+    result = evolve(Config(**TINY, trainer=trainer), generations=3)
+    assert result.generations == 3
+    assert [row["generation"] for row in result.history] == [1.0, 2.0, 3.0]
+    for row in result.history:
+        assert {"fitness/best", "fitness/mean", "disc/loss", "disc/accuracy"} <= set(row)
+    assert result.best_fitness == pytest.approx(result.evolution.best_fitness)
+    images = result.generator(torch.randn(4, result.generator.spec.latent_dim))
+    assert images.shape == (4, 1, 8, 8)
+
+
+@pytest.mark.parametrize("trainer", sorted(TRAINERS))
+def test_every_trainer_resumes_bit_identically(trainer, tmp_path):
+    config = Config(**TINY, trainer=trainer, generations=4, checkpoint_every=1, sample_every=0)
+    straight = evolve_run(Evolution.start(config), [RunDirectory(tmp_path / "a")])
+    evolve_run(Evolution.start(config.replace(generations=2)), [RunDirectory(tmp_path / "b")])
+    resumed = evolve_run(resume(tmp_path / "b", {"generations": 4}), [RunDirectory(tmp_path / "b")])
+    assert torch.equal(resumed.evolution.best_genome, straight.evolution.best_genome)
+    assert torch.equal(resumed.evolution.state.population, straight.evolution.state.population)
+    assert without_time(resumed.history) == without_time(straight.history)
+
+
+@pytest.mark.parametrize("trainer", sorted(TRAINERS))
+def test_a_state_of_another_size_is_refused(trainer):
+    small = Evolution.start(Config(**TINY, trainer=trainer, hidden=4))
+    big = Evolution.start(Config(**TINY, trainer=trainer, hidden=8))
+    saved = small.parts.trainer.state_dict(small.state)
+    with pytest.raises(EvoganError, match="does not match"):
+        big.parts.trainer.load_state_dict(saved)
+
+
+def test_unknown_trainer():
+    run = Evolution.start(Config(**TINY))
+    with pytest.raises(EvoganError, match="--trainer: unknown 'sgd'"):
+        build_trainer(Config(**TINY, trainer="sgd"), run.parts.layout)
+
+
+def test_gradient_trainer_moves_its_genome_toward_fooling_the_critic():
+    run = Evolution.start(Config(**{**TINY, "disc_batch": 64}, trainer="gradient", disc_steps=0))
+    before = run.best_genome.clone()
+    fitness = [run.step()["fitness/best"] for _ in range(30)]
+    assert not torch.equal(before, run.best_genome)
+    # with a frozen critic (no critic steps) the generator can only climb its logit
+    assert fitness[-1] > fitness[0]
+
+
+def test_centred_ranks():
+    ranks = centred_ranks(torch.tensor([3.0, -1.0, 10.0, 0.0, 5.0]))
+    assert torch.equal(ranks, torch.tensor([0.0, -0.5, 0.5, -0.25, 0.25]))
+
+
+def test_adam_first_step_is_lr_times_sign():
+    grad = torch.tensor([2.0, -0.5, 0.0])
+    zeros = torch.zeros(3)
+    m, v, step = adam(grad, zeros, zeros, 1, lr=0.1)
+    assert torch.allclose(step, torch.tensor([0.1, -0.1, 0.0]), atol=1e-6)
+    assert torch.allclose(m, 0.1 * grad) and torch.allclose(v, 0.001 * grad.square())
+
+
+@pytest.mark.parametrize("adapt", ["none", "snes"])
+def test_es_climbs_a_fixed_fitness(adapt):
+    """On a static objective (no critic updates) the mean climbs; antithetic pairs share eps."""
+    config = Config(
+        **{**TINY, "population": 16}, trainer="es", es_adapt=adapt, disc_steps=0, es_lr=0.1
+    )
+    run = Evolution.start(config)
+    first = run.step()
+    population = run.state.population
+    pairs = len(population) // 2
+    centres = (population[:pairs] + population[pairs:]) / 2  # every pair mirrors one mean
+    assert torch.allclose(centres, centres[:1].expand_as(centres), atol=1e-6)
+    assert not torch.allclose(population[0], population[1])
+    for _ in range(25):
+        last = run.step()
+    assert last["fitness/center"] > first["fitness/center"]
+    if adapt == "none":
+        assert last["es/sigma"] == pytest.approx(config.es_sigma)
+    else:
+        assert last["es/sigma"] != pytest.approx(config.es_sigma)
+
+
+def test_es_needs_an_even_population():
+    with pytest.raises(EvoganError, match="must be even"):
+        Evolution.start(Config(**{**TINY, "population": 7}, trainer="es"))
