@@ -40,13 +40,19 @@ def memory_table(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def cell(values: list[Any]) -> str:
+    """Mean to two decimals; a dash for results written before the figure existed."""
+    known = [v for v in values if v is not None]
+    return f"{statistics.mean(known):.2f}" if known else "–"
+
+
 def quality_table(result: dict[str, Any]) -> list[str]:
     ref = result["reference"]
     budgets = result["budgets"]
     methods = list(dict.fromkeys(run["method"] for run in result["runs"]))
     header = "| method | " + " | ".join(f"FID @ {b / 60:g} min" for b in budgets)
-    header += " | class entropy @ max | generations |"
-    lines = [header, "|---|" + "---:|" * (len(budgets) + 2)]
+    header += " | class entropy @ max | class TVD @ max | generations |"
+    lines = [header, "|---|" + "---:|" * (len(budgets) + 3)]
     fid: dict[tuple[str, float], list[float]] = {}
     for method in methods:
         runs = [run for run in result["runs"] if run["method"] == method]
@@ -56,20 +62,24 @@ def quality_table(result: dict[str, Any]) -> list[str]:
             fid[(method, budget)] = values
             spread = statistics.pstdev(values) if len(values) > 1 else 0.0
             cells.append(f"{statistics.mean(values):.0f} ± {spread:.0f}")
-        entropy = [p["eval/class_entropy"] for run in runs for p in run["points"]
-                   if p["mark_s"] == budgets[-1]]  # fmt: skip
+        last = [p for run in runs for p in run["points"] if p["mark_s"] == budgets[-1]]
+        entropy = cell([p["eval/class_entropy"] for p in last])
+        tvd = cell([p.get("eval/class_tvd") for p in last])
         generations = statistics.mean(run["generations"] for run in runs)
         lines.append(f"| {method} | " + " | ".join(cells)
-                     + f" | {statistics.mean(entropy):.2f} | {generations:.0f} |")  # fmt: skip
+                     + f" | {entropy} | {tvd} | {generations:.0f} |")  # fmt: skip
     for name, label in (("heldout", "held-out half vs half: a perfect generator"),
                         ("train", "training images: a copier")):  # fmt: skip
+        tvd = cell([ref[name].get("eval/class_tvd")])
         lines.append(
             f"| *{label}* | {ref[name]['eval/fid']:.1f} |"
             + " |" * (len(budgets) - 1)
-            + f" {ref[name]['eval/class_entropy']:.2f} | |"
+            + f" {ref[name]['eval/class_entropy']:.2f} | {tvd} | |"
         )
     lines.append(
-        f"| *uniform noise* | {ref['noise']['eval/fid']:.0f} |" + " |" * (len(budgets) + 1)
+        f"| *uniform noise* | {ref['noise']['eval/fid']:.0f} |"
+        + " |" * len(budgets)
+        + f" {cell([ref['noise'].get('eval/class_tvd')])} | |"
     )
     if ("ga-default", budgets[0]) in fid and ("gradient", budgets[0]) in fid:
         ratios = [
@@ -85,11 +95,12 @@ def quality_table(result: dict[str, Any]) -> list[str]:
 
 
 def sweep_table(result: dict[str, Any]) -> list[str]:
-    lines = ["| setting | seed | generations in the budget | FID | class entropy |",
-             "|---|---:|---:|---:|---:|"]  # fmt: skip
+    lines = ["| setting | seed | generations in the budget | FID | class entropy | class TVD |",
+             "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
     for r in result["rows"]:
         lines.append(f"| {r['setting']} | {r['seed']} | {r['generations']} "
-                     f"| {r['eval/fid']:.1f} | {r['eval/class_entropy']:.2f} |")  # fmt: skip
+                     f"| {r['eval/fid']:.1f} | {r['eval/class_entropy']:.2f} "
+                     f"| {cell([r.get('eval/class_tvd')])} |")  # fmt: skip
     return lines
 
 

@@ -9,7 +9,7 @@ import torch
 from sklearn.datasets import load_digits
 
 from evogan.errors import EvoganError
-from evogan.metrics import ClassifierSettings, QualityEvaluator, QualityReport
+from evogan.metrics import ClassifierSettings, QualityEvaluator, QualityReport, probabilities
 
 TINY = ClassifierSettings(
     epochs=8, channels=(8, 16), feature_dim=32, batch_size=32, learning_rate=1e-2, max_shift=0
@@ -43,7 +43,7 @@ def evaluator(
     images, labels = digits
     cache = tmp_path_factory.mktemp("classifiers")
     return QualityEvaluator(
-        images[:900], labels[:900], images[900:], cache_dir=cache, settings=TINY
+        images[:900], labels[:900], images[900:], labels[900:], cache_dir=cache, settings=TINY
     )
 
 
@@ -53,6 +53,7 @@ def test_report_flattens_to_namespaced_scalars() -> None:
         inception_score=9.0,
         class_entropy=2.3,
         class_histogram=(3, 0, 1),
+        class_tvd=0.25,
         precision=0.7,
         recall=0.6,
         memorisation_ratio=1.1,
@@ -62,6 +63,7 @@ def test_report_flattens_to_namespaced_scalars() -> None:
     flat = report.as_dict()
     assert flat["eval/fid"] == 1.5 and flat["eval/is"] == 9.0
     assert flat["eval/class_entropy"] == 2.3 and flat["eval/memorisation_ratio"] == 1.1
+    assert flat["eval/class_tvd"] == 0.25
     assert flat["eval/precision"] == 0.7 and flat["eval/recall"] == 0.6
     assert flat["eval/class_count/0"] == 3.0 and flat["eval/n_samples"] == 4.0
     assert set(report.as_dict("ref/noise")) == {k.replace("eval", "ref/noise") for k in flat}
@@ -75,7 +77,9 @@ def test_reference_brackets_real_and_noise(evaluator: QualityEvaluator) -> None:
         assert real.fid * 5 < noise.fid
         assert real.precision > 0.6 and real.recall > 0.6
         assert real.class_entropy > 0.9 * math.log(10)
+        assert real.class_tvd < 0.1
     assert noise.precision < 0.1 and noise.recall < 0.1
+    assert noise.class_tvd > 0.4  # 0.57: noise lands mostly in two classes
     assert train.memorisation_ratio < 1e-3  # the training images themselves: a pure copier
     assert 0.7 < heldout.memorisation_ratio < 1.3
     assert train.n_samples == noise.n_samples == 897 and heldout.n_samples == 448
@@ -89,6 +93,33 @@ def test_fresh_real_images_look_novel(
     assert 0.7 < report.memorisation_ratio < 1.3
     assert report.fid < evaluator.reference()["noise"].fid / 5
     assert sum(report.class_histogram) == report.n_samples == 400
+    assert report.class_tvd < 0.1
+
+
+def test_a_one_class_generator_is_nine_tenths_off(
+    evaluator: QualityEvaluator, digits: tuple[torch.Tensor, torch.Tensor]
+) -> None:
+    """Only threes against held-out labels with about 10 % threes: TVD = 1 - share of threes."""
+    images, labels = digits
+    heldout_labels = labels[900:]
+    threes = images[900:][heldout_labels == 3]
+    judged_three = probabilities(evaluator.model, threes).argmax(dim=1) == 3
+    exact = 1 - float((heldout_labels == 3).double().mean())  # 1 - 91/897 = 0.899
+    collapsed = evaluator.evaluate(threes[judged_three])
+    assert collapsed.class_tvd == pytest.approx(exact, abs=1e-12)
+    assert collapsed.class_tvd == pytest.approx(0.9, abs=0.01)
+    # With the threes the classifier misreads, some mass lands in other classes: a bit lower.
+    assert exact - 0.2 < evaluator.evaluate(threes).class_tvd <= exact + 1e-12  # 0.77
+
+
+def test_heldout_labels_are_checked(
+    digits: tuple[torch.Tensor, torch.Tensor], tmp_path: Path
+) -> None:
+    images, labels = digits
+    with pytest.raises(EvoganError, match="labels"):
+        QualityEvaluator(
+            images[:100], labels[:100], images[100:200], labels[:5], cache_dir=tmp_path
+        )
 
 
 @pytest.mark.parametrize(
@@ -112,7 +143,8 @@ def test_mismatched_heldout_raises(
 ) -> None:
     images, labels = digits
     with pytest.raises(EvoganError, match="differ in shape"):
-        QualityEvaluator(images[:100], labels[:100], torch.zeros(10, 1, 16, 16), cache_dir=tmp_path)
+        heldout = torch.zeros(10, 1, 16, 16)
+        QualityEvaluator(images[:100], labels[:100], heldout, labels[:10], cache_dir=tmp_path)
 
 
 def test_real_mnist_small(tmp_path: Path) -> None:
@@ -122,13 +154,20 @@ def test_real_mnist_small(tmp_path: Path) -> None:
         pytest.skip("MNIST test split not found")
     train = data.load_dataset("mnist", data_dir=mnist_dir, subset=(0, 1000))
     heldout = data.load_dataset("mnist", data_dir=mnist_dir, subset=(5000, 5500))
+    assert heldout.labels is not None
     settings = ClassifierSettings(
         epochs=6, channels=(8, 16), feature_dim=32, batch_size=32, learning_rate=5e-3, max_shift=0
     )
     evaluator = QualityEvaluator(
-        train.images, train.labels, heldout.images, cache_dir=tmp_path, settings=settings
+        train.images,
+        train.labels,
+        heldout.images,
+        heldout.labels,
+        cache_dir=tmp_path,
+        settings=settings,
     )
     assert evaluator.classifier_accuracy > 0.7
     ref = evaluator.reference()
     assert ref["heldout"].fid * 5 < ref["noise"].fid
     assert ref["train"].fid * 5 < ref["noise"].fid
+    assert ref["heldout"].class_tvd < 0.1 and ref["noise"].class_tvd > 0.4

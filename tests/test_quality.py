@@ -33,12 +33,15 @@ def test_evaluate_command_writes_eval_json(tmp_path):
     ok(evogan("train", *TINY_ARGS, "--generations", "2", "--out", "run", cwd=tmp_path))
     cache = tmp_path / "cache"
     done = ok(evogan("evaluate", "run", "-n", "300", "--cache-dir", cache, cwd=tmp_path))
-    assert "FID" in done.stdout
+    assert "FID" in done.stdout and "class TVD" in done.stdout
     result = json.loads((tmp_path / "run" / "eval.json").read_text())
     assert set(result) >= {"samples", "train", "heldout", "noise", "note"}
     assert result["samples"]["n_samples"] == 300
     # A two-generation generator is far from the data: worse than real images.
     assert result["samples"]["fid"] > result["train"]["fid"]
+    for row in ("samples", "train", "heldout", "noise"):
+        assert 0 <= result[row]["class_tvd"] <= 1
+    assert result["train"]["class_tvd"] < 0.1
     assert list(cache.glob("classifier-*.safetensors"))
 
 
@@ -51,3 +54,4 @@ def test_eval_every_adds_quality_metrics_to_the_log(tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
     assert ["eval/fid" in row for row in rows] == [False, True, False, True]
     assert all(row["eval/fid"] > 0 for row in rows if "eval/fid" in row)
+    assert all(0 <= row["eval/class_tvd"] <= 1 for row in rows if "eval/fid" in row)

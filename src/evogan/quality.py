@@ -53,9 +53,13 @@ def reference_split(config: Config) -> tuple[ImageDataset, ImageDataset, str]:
 
 def build_evaluator(config: Config, cache_dir: Path | None = None) -> tuple[QualityEvaluator, str]:
     train, heldout, note = reference_split(config)
-    assert train.labels is not None
+    assert train.labels is not None and heldout.labels is not None
     evaluator = QualityEvaluator(
-        train.images, train.labels, heldout.images, cache_dir=cache_dir or default_cache_dir()
+        train.images,
+        train.labels,
+        heldout.images,
+        heldout.labels,
+        cache_dir=cache_dir or default_cache_dir(),
     )
     return evaluator, note
 
@@ -78,6 +82,7 @@ def format_table(rows: dict[str, QualityReport]) -> str:
         ("FID (lower better)", "fid"),
         ("Inception Score", "inception_score"),
         ("class entropy (2.303)", "class_entropy"),
+        ("class TVD (0 best)", "class_tvd"),
         ("precision", "precision"),
         ("recall", "recall"),
         ("memorisation ratio", "memorisation_ratio"),

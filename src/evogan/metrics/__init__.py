@@ -1,13 +1,14 @@
 """Sample-quality metrics in the feature space of an evaluation classifier.
 
-FID, Inception Score, class coverage, k-NN precision/recall and a
-memorisation check, all computed on features of a small CNN trained on the
-run's training images (an ImageNet Inception net is the wrong judge for small
-digits). ``QualityEvaluator`` ties them together; the functions are usable
-on their own with any [N, D] features.
+FID, Inception Score, class coverage (entropy and TVD), k-NN
+precision/recall and a memorisation check, all computed on features of a
+small CNN trained on the run's training images (an ImageNet Inception net is
+the wrong judge for small digits). ``QualityEvaluator`` ties them together;
+the functions are usable on their own with any [N, D] features.
 """
 
 from evogan.metrics.cache import cache_key, load_or_train_classifier
+from evogan.metrics.class_tvd import class_shares, class_tvd, label_histogram
 from evogan.metrics.classifier import (
     Classifier,
     ClassifierSettings,
@@ -35,6 +36,8 @@ __all__ = [
     "cache_key",
     "class_entropy",
     "class_histogram",
+    "class_shares",
+    "class_tvd",
     "features",
     "frechet_distance",
     "frechet_distance_from_stats",
@@ -42,6 +45,7 @@ __all__ = [
     "head_probabilities",
     "inception_score",
     "knn_radii",
+    "label_histogram",
     "load_or_train_classifier",
     "manifold_coverage",
     "median_nearest_distance",

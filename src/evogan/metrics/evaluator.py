@@ -3,8 +3,11 @@
 Built once per run: it trains (or loads from cache) the evaluation classifier
 on the training images and precomputes what every evaluation reuses: the
 held-out images' features, Gaussian fit and k-NN radii, and the training
-features for the memorisation check. ``evaluate`` then costs two classifier
-passes over the samples plus a few distance matrices.
+features for the memorisation check, and the held-out class distribution for
+the class TVD, taken from the held-out images' true labels (not from the
+classifier's predictions, whose errors would otherwise count as the real
+proportions). ``evaluate`` then costs two classifier passes over the samples
+plus a few distance matrices.
 
 ``reference`` gives the figures that make a result readable, and it needs
 two "real" rows. The classifier has seen the training images and may map them
@@ -25,7 +28,8 @@ from torch import Tensor
 
 from evogan.errors import EvoganError
 from evogan.metrics.cache import load_or_train_classifier
-from evogan.metrics.checks import check_images
+from evogan.metrics.checks import check_images, check_labels
+from evogan.metrics.class_tvd import class_tvd, label_histogram
 from evogan.metrics.classifier import (
     DEFAULT_SETTINGS,
     ClassifierSettings,
@@ -46,10 +50,11 @@ class _RealSet:
     feats: Tensor
     stats: tuple[Array, Array]
     radii: Tensor
+    classes: Tensor  # images per true class, int64 [C]
 
     @classmethod
-    def of(cls, feats: Tensor, k: int) -> "_RealSet":
-        return cls(feats, gaussian_stats(feats), knn_radii(feats, k=k))
+    def of(cls, feats: Tensor, classes: Tensor, k: int) -> "_RealSet":
+        return cls(feats, gaussian_stats(feats), knn_radii(feats, k=k), classes)
 
 
 class QualityEvaluator:
@@ -60,12 +65,14 @@ class QualityEvaluator:
         train_images: Tensor,
         train_labels: Tensor,
         heldout_images: Tensor,
+        heldout_labels: Tensor,
         *,
         cache_dir: Path,
         settings: ClassifierSettings = DEFAULT_SETTINGS,
         k: int = DEFAULT_K,
     ) -> None:
         check_images(heldout_images, "held-out images")
+        check_labels(heldout_labels, heldout_images.shape[0])
         if heldout_images.shape[1:] != train_images.shape[1:]:
             raise EvoganError(
                 f"held-out images {list(heldout_images.shape[1:])} differ in shape "
@@ -81,10 +88,17 @@ class QualityEvaluator:
         self._seed = settings.seed
         self._train_images = train_images
         self._heldout_images = heldout_images
+        self._heldout_labels = heldout_labels
+        self._n_classes = self.model.head.out_features
         self._train_feats = features(self.model, train_images)
-        self._heldout = _RealSet.of(features(self.model, heldout_images), k)
+        self._heldout = _RealSet.of(
+            features(self.model, heldout_images), self._classes(heldout_labels), k
+        )
         self._heldout_nn = median_nearest_distance(self._heldout.feats, self._train_feats)
         self._reference: dict[str, QualityReport] | None = None
+
+    def _classes(self, labels: Tensor) -> Tensor:
+        return label_histogram(labels, self._n_classes)
 
     def evaluate(self, samples: Tensor) -> QualityReport:
         """All quality figures of ``samples`` [N, 1, H, W] in [-1, 1]; N must exceed k."""
@@ -101,11 +115,13 @@ class QualityEvaluator:
             raise EvoganError(f"need more than k={self.k} samples, got {samples.shape[0]}")
         feats = features(self.model, samples)
         probs = head_probabilities(self.model, feats)
+        histogram = class_histogram(probs)
         return QualityReport(
             fid=frechet_distance_from_stats(*gaussian_stats(feats), *real.stats),
             inception_score=inception_score(probs),
             class_entropy=class_entropy(probs),
-            class_histogram=tuple(int(c) for c in class_histogram(probs)),
+            class_histogram=tuple(int(c) for c in histogram),
+            class_tvd=class_tvd(histogram, real.classes),
             precision=manifold_coverage(feats, real.feats, real.radii),
             recall=manifold_coverage(real.feats, feats, knn_radii(feats, k=self.k)),
             memorisation_ratio=ratio_to_baseline(
@@ -126,7 +142,9 @@ class QualityEvaluator:
             half = n // 2
             gen = torch.Generator().manual_seed(self._seed)
             noise = torch.rand((n, *self._train_images.shape[1:]), generator=gen) * 2 - 1
-            other_half = _RealSet.of(self._heldout.feats[half:], self.k)
+            other_half = _RealSet.of(
+                self._heldout.feats[half:], self._classes(self._heldout_labels[half:]), self.k
+            )
             self._reference = {
                 "train": self.evaluate(self._train_images[:n]),
                 "heldout": self._evaluate(self._heldout_images[:half], other_half),

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class QualityReport:
-    """Sample-quality figures; FID lower is better, the others higher (memorisation near 1)."""
+    """Sample-quality figures; FID and class TVD lower is better, the others higher
+    (memorisation near 1)."""
 
     fid: float
     inception_score: float
     class_entropy: float  # nats; ln(n_classes) is perfectly even coverage
     class_histogram: tuple[int, ...]  # samples per predicted class
+    class_tvd: float  # in [0, 1]: predicted-class shares vs the real images' class shares
     precision: float
     recall: float
     memorisation_ratio: float  # < 1: samples closer to training images than fresh real ones
@@ -29,6 +31,7 @@ class QualityReport:
             "fid": self.fid,
             "is": self.inception_score,
             "class_entropy": self.class_entropy,
+            "class_tvd": self.class_tvd,
             "precision": self.precision,
             "recall": self.recall,
             "memorisation_ratio": self.memorisation_ratio,
