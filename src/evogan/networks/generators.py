@@ -16,48 +16,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from evogan.errors import EvoganError
-from evogan.networks.spec import ACTIVATIONS, LayerSpec, parse_network, to_pixels
-
-# Handwriting is mostly background: a fixed negative offset before the last tanh
-# makes a random genome draw sparse strokes on black rather than grey noise, so
-# evolution starts near the data instead of spending generations getting there.
-BACKGROUND_OFFSET = -1.5
-
-
-@dataclass(frozen=True)
-class GeneratorSpec:
-    """What a generator needs to be built again: stored beside exported weights."""
-
-    kind: str
-    image_size: int
-    latent_dim: int
-    hidden: int
-    channels: int
-    basis_size: int
-    network: tuple[LayerSpec, ...] | None
-    bias: bool
-    init: str
-
-
-class Generator(nn.Module):
-    """Base class: a latent batch in, a [-1, 1] image batch out."""
-
-    spec: GeneratorSpec
-
-    def init_std(self, name: str, param: torch.Tensor) -> float:
-        """Spread of a fresh random value of this parameter (initialisation and reset mutation)."""
-        if self.spec.init == "normal":  # the article: np.random.randn for every weight
-            return 1.0
-        if param.dim() == 1:
-            return 0.1
-        fan_in = param[0].numel()
-        return 1.0 / math.sqrt(fan_in)
+from evogan.networks.base import BACKGROUND_OFFSET, Generator, GeneratorSpec
+from evogan.networks.spec import ACTIVATIONS, parse_network, to_pixels
 
 
 class MLPGenerator(Generator):
