@@ -110,6 +110,7 @@ def generator_spec(config: Config, image_size: int) -> GeneratorSpec:
         network=network,
         bias=config.bias,
         init=config.init,
+        dcgan_channels=config.dcgan_channels,
     )
 
 
@@ -145,6 +146,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "hidden": (1, None, True, True),
     "channels": (1, None, True, True),
     "basis_size": (1, None, True, True),
+    "dcgan_channels": (2, None, True, True),
     "tournament_size": (1, None, True, True),
     "selection_fraction": (0, 1, False, True),
     "crossover_rate": (0, 1, True, True),

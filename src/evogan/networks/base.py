@@ -1,7 +1,8 @@
 """What every generator family shares: the spec that rebuilds it and the base class.
 
 Kept apart from the registry (``generators.py``) so that families living in
-their own modules can subclass ``Generator`` without an import cycle.
+their own modules (``dcgan``) can subclass ``Generator`` without an import
+cycle.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ BACKGROUND_OFFSET = -1.5
 
 @dataclass(frozen=True)
 class GeneratorSpec:
-    """What a generator needs to be built again: stored beside exported weights."""
+    """What a generator needs to be built again: stored beside exported weights.
+
+    Fields with defaults came later: ``generator.json`` files written before
+    them still load.
+    """
 
     kind: str
     image_size: int
@@ -33,6 +38,7 @@ class GeneratorSpec:
     network: tuple[LayerSpec, ...] | None
     bias: bool
     init: str
+    dcgan_channels: int = 128  # dcgan: feature maps after the linear layer
 
 
 class Generator(nn.Module):

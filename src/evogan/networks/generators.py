@@ -10,6 +10,8 @@ search in any reasonable time, so evogan's default generators are small
 - ``conv``: a tiny upsampling conv net (linear -> 2x up -> conv -> 2x up -> conv).
 - ``basis``: an MLP that emits coefficients of a fixed low-frequency cosine
   basis, so every genome draws smooth strokes rather than pixel noise.
+- ``dcgan``: the DCGAN a user would train by gradient (~540k weights at 28 px),
+  with pixel norm instead of BatchNorm (``dcgan.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from torch import nn
 
 from evogan.errors import EvoganError
 from evogan.networks.base import BACKGROUND_OFFSET, Generator, GeneratorSpec
+from evogan.networks.dcgan import DCGANGenerator
 from evogan.networks.spec import ACTIVATIONS, parse_network, to_pixels
 
 
@@ -98,6 +101,7 @@ GENERATORS: dict[str, Callable[[GeneratorSpec], Generator]] = {
     "mlp": MLPGenerator,
     "conv": ConvGenerator,
     "basis": BasisGenerator,
+    "dcgan": DCGANGenerator,
 }
 
 
@@ -107,8 +111,12 @@ def build_generator(spec: GeneratorSpec) -> Generator:
         raise EvoganError(f"generator: unknown {spec.kind!r} (choose from {', '.join(GENERATORS)})")
     if spec.kind == "mlp":
         _check_mlp(spec)
-    if spec.kind == "conv" and spec.image_size % 4:
-        raise EvoganError(f"generator conv: image size {spec.image_size} is not a multiple of 4")
+    if spec.kind in ("conv", "dcgan") and spec.image_size % 4:
+        raise EvoganError(
+            f"generator {spec.kind}: image size {spec.image_size} is not a multiple of 4"
+        )
+    if spec.kind == "dcgan" and spec.dcgan_channels < 2:
+        raise EvoganError(f"dcgan_channels must be at least 2, got {spec.dcgan_channels}")
     if spec.kind == "basis" and not 1 <= spec.basis_size <= spec.image_size:
         raise EvoganError(f"basis_size must be in [1, {spec.image_size}], got {spec.basis_size}")
     return GENERATORS[spec.kind](spec)
