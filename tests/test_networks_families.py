@@ -1,4 +1,4 @@
-"""The dcgan generator family: shapes, batched = looped, init, config."""
+"""The dcgan and subspace generator families: shapes, batched = looped, seeds, export."""
 
 import dataclasses
 import json
@@ -11,13 +11,14 @@ from conftest import gen, make_generator
 from evogan.components import check_numbers, generator_spec
 from evogan.config import Config
 from evogan.errors import EvoganError
-from evogan.export import SPEC, load_generator, save_generator
+from evogan.export import SPEC, WEIGHTS, load_generator, save_generator
 from evogan.genome import GenomeLayout, generate, load_genome
 from evogan.networks import GeneratorSpec
 from evogan.networks.dcgan import pixel_norm
+from evogan.networks.subspace import GENE_STD, PROJECTION_FAN, SubspaceGenerator
 
-FAMILIES = ["dcgan"]
-TINY = {"dcgan_channels": 4}
+FAMILIES = ["dcgan", "subspace"]
+TINY = {"dcgan_channels": 4, "genome_dim": 12}
 
 
 def tiny(kind: str, size: int = 8, **changes):
@@ -43,9 +44,10 @@ def test_image_size_must_be_a_multiple_of_four(kind):
         tiny(kind, 10)
 
 
-def test_too_few_channels_are_refused():
-    with pytest.raises(EvoganError, match="dcgan_channels"):
-        tiny("dcgan", dcgan_channels=1)
+@pytest.mark.parametrize(("field", "value"), [("dcgan_channels", 1), ("genome_dim", 0)])
+def test_sizes_too_small_are_refused(field, value):
+    with pytest.raises(EvoganError, match=field):
+        tiny("subspace", **{field: value})
 
 
 @pytest.mark.parametrize("kind", FAMILIES)
@@ -104,11 +106,101 @@ def test_dcgan_init_std_uses_the_transposed_conv_fan_in():
     assert {normal.init_std(n, p) for n, p in normal.named_parameters()} == {1.0}
 
 
+# subspace
+
+
+def dense_projection(model: SubspaceGenerator) -> torch.Tensor:
+    return model.projection.to_dense()
+
+
+def test_subspace_genome_is_the_only_parameter_and_state():
+    model = tiny("subspace")
+    assert [(n, tuple(p.shape)) for n, p in model.named_parameters()] == [("genome", (12,))]
+    assert list(model.state_dict()) == ["genome"]  # theta0 and P are rebuilt, never stored
+
+
+def test_subspace_same_seed_same_projection_other_seed_differs():
+    a, b = tiny("subspace", subspace_seed=7), tiny("subspace", subspace_seed=7)
+    c = tiny("subspace", subspace_seed=8)
+    assert torch.equal(a.theta0, b.theta0)
+    assert torch.equal(dense_projection(a), dense_projection(b))
+    assert not torch.equal(a.theta0, c.theta0)
+    assert not torch.equal(dense_projection(a), dense_projection(c))
+
+
+def test_subspace_projection_rows_are_sparse_signed_and_scaled():
+    model = tiny("subspace", 28, genome_dim=500)
+    spread = GenomeLayout.of(tiny("dcgan", 28)).init_std
+    p = dense_projection(model)
+    assert p.shape == (len(spread), 500)
+    # Entries are +-spread/sqrt(fan); a column drawn twice in a row adds (or cancels).
+    units = p / (spread[:, None] / math.sqrt(PROJECTION_FAN))
+    torch.testing.assert_close(units, units.round())
+    total = units.abs().sum(dim=1)
+    assert (total <= PROJECTION_FAN).all() and (total % 2 == PROJECTION_FAN % 2).all()
+    assert (total == PROJECTION_FAN).float().mean() > 0.95  # repeats are rare at 500 genes
+
+
+def test_subspace_unit_genes_move_each_weight_by_its_init_spread():
+    model = tiny("subspace", 28, genome_dim=200)
+    spread = GenomeLayout.of(tiny("dcgan", 28)).init_std
+    genes = torch.randn(200, 400, generator=gen(6))
+    moves = model.projection @ genes  # [n_full, 400]
+    ratio = (moves.std(dim=1) / spread).mean().item()
+    assert ratio == pytest.approx(1.0, rel=0.05)
+
+
+def test_subspace_draws_what_the_dcgan_draws_with_theta0_plus_p_g():
+    """g = 0 is theta0 exactly; any g is the dcgan with weights theta0 + P g."""
+    model, dcgan = tiny("subspace"), tiny("dcgan")
+    layout = GenomeLayout.of(dcgan)
+    z = torch.randn(3, 5, generator=gen(7))
+    with torch.no_grad():
+        full = torch.cat([w.reshape(-1) for w in model.full_weights().values()])
+        assert torch.equal(full, model.theta0)
+        torch.testing.assert_close(model(z), load_genome(dcgan, layout, model.theta0)(z))
+        model.genome.copy_(torch.randn(12, generator=gen(8)))
+        theta = model.theta0 + dense_projection(model) @ model.genome
+        expected = load_genome(dcgan, layout, theta)(z)
+        torch.testing.assert_close(model(z), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_subspace_genes_start_near_theta0():
+    model = tiny("subspace")
+    layout = GenomeLayout.of(model)
+    assert torch.equal(layout.init_std, torch.full((12,), GENE_STD))
+    assert 0 < GENE_STD < 1  # agents differ, but share theta0's structure
+
+
+def test_subspace_gradient_reaches_the_genome():
+    model = tiny("subspace")
+    layout = GenomeLayout.of(model)
+    genome = layout.random_population(1, generator=gen(9)).requires_grad_(True)
+    images = generate(model, layout, genome, torch.randn(4, 5, generator=gen(10)))
+    images.sum().backward()
+    assert genome.grad is not None and genome.grad.abs().sum() > 0
+
+
+def test_subspace_export_round_trip(tmp_path):
+    model = tiny("subspace", subspace_seed=3)
+    with torch.no_grad():
+        model.genome.copy_(torch.randn(12, generator=gen(11)))
+    save_generator(model, tmp_path)
+    loaded = load_generator(tmp_path)
+    assert isinstance(loaded, SubspaceGenerator)
+    assert json.loads((tmp_path / SPEC).read_text())["subspace_seed"] == 3
+    z = torch.randn(5, 5, generator=gen(12))
+    with torch.no_grad():
+        assert torch.equal(loaded(z), model.eval()(z))
+    assert (tmp_path / WEIGHTS).stat().st_size < 1000  # only g: 12 floats and a header
+
+
 def test_old_generator_json_without_the_new_fields_loads(tmp_path):
     model = make_generator("conv", 8)
     save_generator(model, tmp_path)
     raw = json.loads((tmp_path / SPEC).read_text())
-    del raw["dcgan_channels"]
+    for key in ("dcgan_channels", "genome_dim", "subspace_seed"):
+        del raw[key]
     (tmp_path / SPEC).write_text(json.dumps(raw))
     assert load_generator(tmp_path).spec == model.spec
 
@@ -116,12 +208,20 @@ def test_old_generator_json_without_the_new_fields_loads(tmp_path):
 # config wiring
 
 
-def test_generator_spec_takes_the_channels():
-    spec = generator_spec(Config(generator="dcgan", dcgan_channels=6), 28)
-    assert spec.dcgan_channels == 6
+@pytest.mark.parametrize(
+    ("changes", "channels"),
+    [
+        ({"generator": "dcgan"}, 128),
+        ({"generator": "subspace"}, 32),
+        ({"generator": "subspace", "dcgan_channels": 6}, 6),
+    ],
+)
+def test_generator_spec_channels_and_seed(changes, channels):
+    spec = generator_spec(Config(seed=5, genome_dim=30, **changes), 28)
+    assert (spec.dcgan_channels, spec.genome_dim, spec.subspace_seed) == (channels, 30, 5)
 
 
-@pytest.mark.parametrize(("field", "value"), [("dcgan_channels", 1)])
+@pytest.mark.parametrize(("field", "value"), [("dcgan_channels", 1), ("genome_dim", 0)])
 def test_config_ranges(field, value):
     with pytest.raises(EvoganError, match=field.replace("_", "-")):
         check_numbers(Config(**{field: value}))
@@ -129,6 +229,7 @@ def test_config_ranges(field, value):
 
 def test_spec_defaults_match_the_config():
     defaults = {f.name: f.default for f in dataclasses.fields(GeneratorSpec)}
+    assert defaults["genome_dim"] == Config().genome_dim
     assert (
         defaults["dcgan_channels"] == generator_spec(Config(generator="dcgan"), 28).dcgan_channels
     )

@@ -93,9 +93,18 @@ class Components:
         )
 
 
+# dcgan: the DCGAN a user would train by gradient. subspace: its forward runs for
+# every agent, so it is narrower; at 32 channels a 28 px image costs about what
+# the critic's scoring of it costs (~0.1 ms each, one thread; 128 costs 4x that).
+DCGAN_CHANNELS = {"dcgan": 128, "subspace": 32}
+
+
 def generator_spec(config: Config, image_size: int) -> GeneratorSpec:
     network = None
     latent_dim = config.latent_dim
+    channels = config.dcgan_channels
+    if channels is None:
+        channels = DCGAN_CHANNELS.get(config.generator, DCGAN_CHANNELS["dcgan"])
     if config.generator == "mlp":
         default = [[config.latent_dim, config.hidden, "tanh"], [None, image_size**2, "tanh"]]
         network = parse_network(config.network or default)
@@ -110,7 +119,9 @@ def generator_spec(config: Config, image_size: int) -> GeneratorSpec:
         network=network,
         bias=config.bias,
         init=config.init,
-        dcgan_channels=config.dcgan_channels,
+        dcgan_channels=channels,
+        genome_dim=config.genome_dim,
+        subspace_seed=config.seed,  # theta0 and P: export rebuilds them from generator.json
     )
 
 
@@ -147,6 +158,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "channels": (1, None, True, True),
     "basis_size": (1, None, True, True),
     "dcgan_channels": (2, None, True, True),
+    "genome_dim": (1, None, True, True),
     "tournament_size": (1, None, True, True),
     "selection_fraction": (0, 1, False, True),
     "crossover_rate": (0, 1, True, True),

@@ -37,7 +37,7 @@ class Config:
     subset: str | None = _opt(None, "index range START:STOP of the images to train on")
     image_size: int | None = _opt(None, "resize images to this side (default: native size)")
     # generator (the genome)
-    generator: str = _opt("mlp", "generator architecture: mlp, basis, conv or dcgan")
+    generator: str = _opt("mlp", "generator architecture: mlp, basis, conv, dcgan or subspace")
     network: str | None = _opt(
         None, 'mlp layer spec as JSON, e.g. [[16,64,"tanh"],[null,784,"tanh"]]'
     )
@@ -47,7 +47,14 @@ class Config:
     )
     channels: int = _opt(4, "feature maps of the conv generator")
     basis_size: int = _opt(8, "basis generator: k x k lowest cosine frequencies")
-    dcgan_channels: int = _opt(128, "feature maps after the linear layer of the dcgan generator")
+    dcgan_channels: int | None = _opt(
+        None,
+        "feature maps after the linear layer of the dcgan (default 128) and subspace "
+        "(default 32) generators",
+    )
+    genome_dim: int = _opt(
+        1000, "subspace generator: genes, the dimension of the searched subspace"
+    )
     bias: bool = _opt(True, "give generator layers biases (the article has none)")
     init: str = _opt(
         "scaled", "weight init: scaled (1/sqrt(fan_in)) or normal (the article's randn)"

@@ -1,8 +1,8 @@
 """What every generator family shares: the spec that rebuilds it and the base class.
 
 Kept apart from the registry (``generators.py``) so that families living in
-their own modules (``dcgan``) can subclass ``Generator`` without an import
-cycle.
+their own modules (``dcgan``, ``subspace``) can subclass ``Generator`` without
+an import cycle.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ class GeneratorSpec:
     network: tuple[LayerSpec, ...] | None
     bias: bool
     init: str
-    dcgan_channels: int = 128  # dcgan: feature maps after the linear layer
+    dcgan_channels: int = 128  # dcgan / subspace: feature maps after the linear layer
+    genome_dim: int = 1000  # subspace: genes, i.e. dimension of the searched subspace
+    subspace_seed: int = 0  # subspace: seed of the fixed init theta0 and projection P
 
 
 class Generator(nn.Module):

@@ -12,6 +12,8 @@ search in any reasonable time, so evogan's default generators are small
   basis, so every genome draws smooth strokes rather than pixel noise.
 - ``dcgan``: the DCGAN a user would train by gradient (~540k weights at 28 px),
   with pixel norm instead of BatchNorm (``dcgan.py``).
+- ``subspace``: that DCGAN searched in a random ``genome_dim``-dimensional
+  subspace of its weights around a fixed init (``subspace.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from evogan.errors import EvoganError
 from evogan.networks.base import BACKGROUND_OFFSET, Generator, GeneratorSpec
 from evogan.networks.dcgan import DCGANGenerator
 from evogan.networks.spec import ACTIVATIONS, parse_network, to_pixels
+from evogan.networks.subspace import SubspaceGenerator
 
 
 class MLPGenerator(Generator):
@@ -102,6 +105,7 @@ GENERATORS: dict[str, Callable[[GeneratorSpec], Generator]] = {
     "conv": ConvGenerator,
     "basis": BasisGenerator,
     "dcgan": DCGANGenerator,
+    "subspace": SubspaceGenerator,
 }
 
 
@@ -111,12 +115,14 @@ def build_generator(spec: GeneratorSpec) -> Generator:
         raise EvoganError(f"generator: unknown {spec.kind!r} (choose from {', '.join(GENERATORS)})")
     if spec.kind == "mlp":
         _check_mlp(spec)
-    if spec.kind in ("conv", "dcgan") and spec.image_size % 4:
+    if spec.kind in ("conv", "dcgan", "subspace") and spec.image_size % 4:
         raise EvoganError(
             f"generator {spec.kind}: image size {spec.image_size} is not a multiple of 4"
         )
-    if spec.kind == "dcgan" and spec.dcgan_channels < 2:
+    if spec.kind in ("dcgan", "subspace") and spec.dcgan_channels < 2:
         raise EvoganError(f"dcgan_channels must be at least 2, got {spec.dcgan_channels}")
+    if spec.kind == "subspace" and spec.genome_dim < 1:
+        raise EvoganError(f"genome_dim must be at least 1, got {spec.genome_dim}")
     if spec.kind == "basis" and not 1 <= spec.basis_size <= spec.image_size:
         raise EvoganError(f"basis_size must be in [1, {spec.image_size}], got {spec.basis_size}")
     return GENERATORS[spec.kind](spec)
