@@ -1,8 +1,10 @@
 """The dcgan and subspace generator families: shapes, batched = looped, seeds, export."""
 
+import copy
 import dataclasses
 import json
 import math
+import pickle
 
 import pytest
 import torch
@@ -179,6 +181,16 @@ def test_subspace_gradient_reaches_the_genome():
     images = generate(model, layout, genome, torch.randn(4, 5, generator=gen(10)))
     images.sum().backward()
     assert genome.grad is not None and genome.grad.abs().sum() > 0
+
+
+def test_subspace_copies_and_pickles():
+    """The engine deep-copies the model (a sparse CSR buffer could not be)."""
+    model = tiny("subspace")
+    z = torch.randn(2, 5, generator=gen(13))
+    with torch.no_grad():
+        model.genome.fill_(0.3)
+        for copied in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+            assert torch.equal(copied(z), model(z))
 
 
 def test_subspace_export_round_trip(tmp_path):

@@ -3,8 +3,9 @@
 Following Li et al. 2018 ("Measuring the intrinsic dimension of objective
 landscapes"), the full weights are ``theta = theta0 + P g``: ``theta0`` is a
 fixed random init of the DCGAN, ``P`` a fixed random projection, and only
-``g`` (``genome_dim`` numbers) evolves. A GA cannot search 540k weights, but
-it can search a thousand directions of them.
+``g`` (``genome_dim`` numbers) evolves. A GA cannot search the DCGAN's tens
+to hundreds of thousands of weights, but it can search a thousand directions
+of them.
 
 ``P`` is sparse so that building every agent's weights stays cheap: each full
 weight sums ``PROJECTION_FAN`` random genes with random signs, scaled by that
@@ -14,7 +15,9 @@ vmaps over agents into one sparse-dense product, 5-15x faster on one CPU
 thread than the same sum written as a gather ``(g[idx] * s).sum(-1)``, whose
 ``[pop, n_full, fan]`` intermediate falls out of cache. ``theta0`` and ``P``
 are rebuilt from ``spec.subspace_seed`` (non-persistent buffers): the
-exported weights are ``g`` alone.
+exported weights are ``g`` alone. ``P`` is kept as its three CSR arrays and
+wrapped per forward (microseconds), because a sparse buffer cannot be
+deep-copied, which the engine does to the model.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from evogan.networks.dcgan import DCGANGenerator, draw
 PROJECTION_FAN = 4  # genes summed into each full weight
 # Spread of a fresh gene: generation 0 is theta0 plus a perturbation of half
 # the init spread, so agents differ visibly but share theta0's structure
-# (1.0 would make them as different as independent inits, 0 identical).
+# (1.0 would put them as far apart as independent inits; 0 makes them all
+# theta0). Mutation and ES steps are relative to it: sigma 0.3 moves a gene 0.15.
 GENE_STD = 0.5
 
 
@@ -40,7 +44,9 @@ class SubspaceGenerator(Generator):
     """A ``dcgan`` whose weights are ``theta0 + P g``; ``g`` is the only parameter."""
 
     theta0: torch.Tensor  # [n_full] fixed init
-    projection: torch.Tensor  # [n_full, genome_dim] sparse CSR, fan entries a row
+    rows: torch.Tensor  # P's CSR arrays: [n_full + 1] row starts,
+    columns: torch.Tensor  # [nnz] gene of each entry,
+    values: torch.Tensor  # [nnz] sign * init spread / sqrt(fan)
 
     def __init__(self, spec: GeneratorSpec) -> None:
         super().__init__()
@@ -48,6 +54,7 @@ class SubspaceGenerator(Generator):
         template = DCGANGenerator(spec)  # only for names, shapes and init spreads
         self.base = template.base
         self.shapes = {name: p.shape for name, p in template.named_parameters()}
+        self.sizes = [math.prod(shape) for shape in self.shapes.values()]
         spread = torch.cat(
             [
                 torch.full((p.numel(),), template.init_std(n, p))
@@ -56,14 +63,25 @@ class SubspaceGenerator(Generator):
         )
         theta0, projection = random_projection(spread, spec.genome_dim, spec.subspace_seed)
         self.register_buffer("theta0", theta0, persistent=False)
-        self.register_buffer("projection", projection, persistent=False)
+        self.register_buffer("rows", projection.crow_indices(), persistent=False)
+        self.register_buffer("columns", projection.col_indices(), persistent=False)
+        self.register_buffer("values", projection.values(), persistent=False)
         self.genome = nn.Parameter(torch.zeros(spec.genome_dim))
+
+    @property
+    def projection(self) -> torch.Tensor:
+        """``P [n_full, genome_dim]`` as a sparse CSR matrix (a view of the buffers)."""
+        size = (len(self.theta0), self.spec.genome_dim)
+        with warnings.catch_warnings():  # "sparse CSR support is in beta": mv is all we use
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.sparse_csr_tensor(
+                self.rows, self.columns, self.values, size=size, check_invariants=False
+            )
 
     def full_weights(self) -> dict[str, torch.Tensor]:
         """``theta0 + P g`` split into the DCGAN's named weights."""
         theta = self.theta0 + torch.mv(self.projection, self.genome)
-        sizes = [math.prod(shape) for shape in self.shapes.values()]
-        pieces = theta.split(sizes, dim=-1)
+        pieces = theta.split(self.sizes, dim=-1)
         return {
             name: piece.reshape(shape)
             for (name, shape), piece in zip(self.shapes.items(), pieces, strict=True)
@@ -104,6 +122,6 @@ def random_projection(
     coo = torch.sparse_coo_tensor(
         torch.stack([rows, columns]), values, (n, genome_dim), check_invariants=True
     )
-    with warnings.catch_warnings():  # "sparse CSR support is in beta": mv is all we use
+    with warnings.catch_warnings():  # "sparse CSR support is in beta"
         warnings.simplefilter("ignore", UserWarning)
         return theta0, coo.coalesce().to_sparse_csr()
