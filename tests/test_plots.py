@@ -8,7 +8,15 @@ import pytest
 import torch
 from PIL import GifImagePlugin, Image
 
-from evogan.plots import PAD_VALUE, image_grid, plot_curves, plot_metrics, save_gif, save_grid
+from evogan.plots import (
+    PAD_VALUE,
+    image_grid,
+    plot_curves,
+    plot_metrics,
+    save_gif,
+    save_grid,
+    spread,
+)
 
 
 def _digits(n: int, seed: int = 0) -> torch.Tensor:
@@ -129,6 +137,36 @@ def test_save_gif_frames(tmp_path: Path) -> None:
         assert gif.info["duration"] == 500  # the last frame is held longer
     with Image.open(frames[0]) as first:
         assert size == first.size
+
+
+def test_save_gif_caps_its_frames_over_the_whole_run(tmp_path: Path) -> None:
+    """250 frames, each one flat grey level: the GIF shows 100 of them, first and last."""
+    frames = []
+    for level in range(250):
+        frames.append(tmp_path / f"f{level:03d}.png")
+        Image.new("L", (4, 4), level).save(frames[-1])
+    path = save_gif(frames, tmp_path / "evolution.gif", max_frames=100)
+    with Image.open(path) as gif:
+        assert gif.n_frames == 100
+        levels = []
+        for i in range(gif.n_frames):
+            gif.seek(i)
+            levels.append(gif.convert("L").getpixel((0, 0)))
+    assert levels == spread(250, 100)
+    assert levels[0] == 0 and levels[-1] == 249
+
+
+@pytest.mark.parametrize(
+    ("count", "limit", "expected"),
+    [(5, 3, [0, 2, 4]), (10, 4, [0, 3, 6, 9]), (3, 5, [0, 1, 2]), (7, 2, [0, 6]), (0, 2, [])],
+)
+def test_spread(count: int, limit: int, expected: list[int]) -> None:
+    assert spread(count, limit) == expected
+
+
+def test_spread_keeps_first_and_last() -> None:
+    with pytest.raises(ValueError, match="limit"):
+        spread(10, 1)
 
 
 def test_save_gif_rejects_no_frames(tmp_path: Path) -> None:

@@ -3,13 +3,20 @@
 ``RunDirectory`` makes a run directory describe itself: the resolved config,
 one JSON line of metrics per generation, sample grids of the best agent from a
 fixed latent batch (so frames compare) and their GIF, a fitness-curve plot,
-the best generator and a resumable checkpoint. ``ProgressBar`` shows the run
-live in the terminal.
+the best generator and a resumable checkpoint. Grids and checkpoints are
+written every few seconds of wall clock (or every N generations when asked),
+so their cost stays a small share of the run however fast generations are;
+old frames are thinned so that a long run leaves a bounded directory.
+``ProgressBar`` shows the run live in the terminal.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
@@ -24,37 +31,84 @@ CONFIG = "config.toml"
 METRICS = "metrics.jsonl"
 SAMPLES = "samples"
 SUMMARY = "summary.json"
+FRAME = re.compile(r"generation_(\d+)\.png")
+
+MAX_FRAMES = 200
+"""Sample frames kept on disk (~45 KB each for 28 px digits); twice the GIF's frames, so
+that after thinning halves them the GIF still has about ``GIF_FRAMES`` to choose from."""
+
+GIF_FRAMES = 100
+"""Frames in ``evolution.gif``, spread over the whole run."""
+
+MAX_SHARE = 0.02
+"""A timed output waits at least 1 / MAX_SHARE times as long as its last write took,
+so a checkpoint that grows with a long history still costs under 2 % of wall clock."""
+
+
+@dataclass
+class Schedule:
+    """When a periodic output is due: every ``generations`` if given, else every ``seconds``
+    of wall clock measured by ``clock``; 0 in either means never."""
+
+    generations: int | None
+    seconds: float
+    clock: Callable[[], float]
+    next_time: float = 0.0
+
+    def start(self) -> None:
+        self.next_time = self.clock() + self.seconds
+
+    def maybe(self, generation: int, write: Callable[[], object]) -> None:
+        """Call ``write`` if it is due at the end of ``generation``."""
+        if self.generations is not None:
+            if self.generations and generation % self.generations == 0:
+                write()
+            return
+        now = self.clock()
+        if not self.seconds or now < self.next_time:
+            return
+        write()
+        self.next_time = now + max(self.seconds, (self.clock() - now) / MAX_SHARE)
 
 
 class RunDirectory:
-    """Writes every output of a run into ``directory``."""
+    """Writes every output of a run into ``directory``; ``clock`` times the intervals (s)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, clock: Callable[[], float] = time.monotonic) -> None:
         self.directory = Path(directory)
         self.samples = self.directory / SAMPLES
+        self.clock = clock
+        self.grids = self.checkpoints = Schedule(None, 0.0, clock)  # never, until on_start
 
     def on_start(self, run: Evolution) -> None:
+        config = run.config
+        self.grids = Schedule(config.sample_every, config.sample_interval, self.clock)
+        self.checkpoints = Schedule(config.checkpoint_every, config.checkpoint_interval, self.clock)
+        self.grids.start()
+        self.checkpoints.start()
         self.samples.mkdir(parents=True, exist_ok=True)
-        (self.directory / CONFIG).write_text(to_toml(run.config))
+        (self.directory / CONFIG).write_text(to_toml(config))
         keep_metrics_until(self.directory / METRICS, run.generation)
+        for generation, path in frames(self.samples).items():
+            if generation > run.generation:  # written after the checkpoint resumed from
+                path.unlink()
         if run.generation == 0:
             self.save_grid(run)
 
     def on_generation(self, run: Evolution, metrics: dict[str, float]) -> None:
         with open(self.directory / METRICS, "a") as log:
             log.write(json.dumps(metrics) + "\n")
-        generation = run.generation
-        if run.config.sample_every and generation % run.config.sample_every == 0:
-            self.save_grid(run)
-        if run.config.checkpoint_every and generation % run.config.checkpoint_every == 0:
-            self.save_model(run)
+        self.grids.maybe(run.generation, lambda: self.save_grid(run))
+        self.checkpoints.maybe(run.generation, lambda: self.save_model(run))
 
     def on_end(self, run: Evolution, stop: dict[str, float]) -> None:
         self.save_grid(run)
         self.save_model(run)
-        frames = sorted(self.samples.glob("generation_*.png"))
-        if frames:
-            plots.save_gif(frames, self.directory / "evolution.gif")
+        plots.save_gif(
+            list(frames(self.samples).values()),
+            self.directory / "evolution.gif",
+            max_frames=GIF_FRAMES,
+        )
         plots.plot_metrics(run.history, self.directory / "fitness.png")
         summary = {
             "stop": stop,
@@ -67,13 +121,48 @@ class RunDirectory:
 
     def save_grid(self, run: Evolution) -> None:
         generation = run.generation
+        images = run.samples()
         path = self.samples / f"generation_{generation:05d}.png"
-        plots.save_grid(run.samples(), path, title=f"generation {generation}")
-        plots.save_grid(run.samples(), self.directory / "samples.png")
+        plots.save_grid(images, path, title=f"generation {generation}")
+        plots.save_grid(images, self.directory / "samples.png")
+        written = frames(self.samples)
+        kept = set(thin(list(written), MAX_FRAMES))
+        for old, frame in written.items():
+            if old not in kept:
+                frame.unlink()
 
     def save_model(self, run: Evolution) -> None:
         save_generator(run.best_generator(), self.directory)
         save_checkpoint(run, self.directory)
+
+
+def frames(samples: Path) -> dict[int, Path]:
+    """The sample frames in ``samples`` by generation, in order (not by name: 100000 < 99999)."""
+    found = {
+        int(m[1]): p for p in samples.glob("generation_*.png") if (m := FRAME.fullmatch(p.name))
+    }
+    return dict(sorted(found.items()))
+
+
+def thin(generations: list[int], limit: int) -> list[int]:
+    """The frames to keep: the first in each span of ``stride`` generations, and the last.
+
+    ``stride`` is the smallest power of two that cuts generations 0..last into at most
+    ``limit - 1`` spans. It only grows, by doubling, and a doubled span holds two whole
+    old ones, so thinning frame by frame keeps what thinning once at the end would:
+    frames spread evenly over the run, the first and the latest among them.
+    """
+    if limit < 2:
+        raise ValueError(f"thin keeps the first and last frames: limit must be >= 2, got {limit}")
+    if not generations:
+        return []
+    last, stride = max(generations), 1
+    while last // stride > limit - 2:
+        stride *= 2
+    firsts: dict[int, int] = {}
+    for generation in sorted(generations):
+        firsts.setdefault(generation // stride, generation)
+    return sorted({*firsts.values(), last})
 
 
 def keep_metrics_until(path: Path, generation: int) -> None:

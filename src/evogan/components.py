@@ -174,6 +174,8 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "disc_steps": (0, None, True, True),
     "sample_every": (0, None, True, True),
     "checkpoint_every": (0, None, True, True),
+    "sample_interval": (0, None, True, True),
+    "checkpoint_interval": (0, None, True, True),
     "eval_every": (0, None, True, True),
     "threads": (1, None, True, True),
     "eval_samples": (10, None, True, True),

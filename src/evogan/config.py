@@ -111,8 +111,18 @@ class Config:
     threads: int | None = _opt(
         None, "CPU threads (default: 1 for images up to 16 px, whose ops are too small to share)"
     )
-    sample_every: int = _opt(10, "write a sample grid every N generations")
-    checkpoint_every: int = _opt(10, "write a resumable checkpoint every N generations")
+    sample_interval: float = _opt(
+        5.0, "write a sample grid every this many seconds of wall clock (0: first and last only)"
+    )
+    sample_every: int | None = _opt(
+        None, "write one every N generations instead of --sample-interval (0: first and last only)"
+    )
+    checkpoint_interval: float = _opt(
+        60.0, "write a resumable checkpoint every this many seconds of wall clock (0: at the end)"
+    )
+    checkpoint_every: int | None = _opt(
+        None, "write one every N generations instead of --checkpoint-interval (0: at the end)"
+    )
     progress: bool = _opt(True, "show a live progress bar")
     eval_every: int = _opt(0, "compute FID & co. every N generations (0: never; labelled data)")
     eval_samples: int = _opt(1000, "samples drawn for each of those evaluations")

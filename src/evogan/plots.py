@@ -78,13 +78,20 @@ def save_grid(
     return _write_atomic(Path(path), buffer.getvalue())
 
 
-def save_gif(frames: Sequence[Path], path: Path, *, duration_ms: int = 200) -> Path:
-    """Animate image files into a looping GIF; frames are resized to the first one's size."""
+def save_gif(
+    frames: Sequence[Path], path: Path, *, duration_ms: int = 200, max_frames: int | None = None
+) -> Path:
+    """Animate image files into a looping GIF; frames are resized to the first one's size.
+
+    With ``max_frames``, only that many frames spread evenly over ``frames`` (the first
+    and last among them) are animated, which bounds the GIF of a long run.
+    """
     if not frames:
         raise ValueError("save_gif needs at least one frame")
     if duration_ms < 1:
         raise ValueError(f"duration_ms must be >= 1, got {duration_ms}")
-    images = [_load(p) for p in frames]
+    chosen = spread(len(frames), max_frames) if max_frames is not None else range(len(frames))
+    images = [_load(frames[i]) for i in chosen]
     first = images[0]
     rest = [
         im.convert(first.mode).resize(first.size, Image.Resampling.NEAREST) for im in images[1:]
@@ -95,6 +102,15 @@ def save_gif(frames: Sequence[Path], path: Path, *, duration_ms: int = 200) -> P
     # run that stalls gives fewer frames but the same playing time.
     first.save(buffer, format="GIF", save_all=True, append_images=rest, duration=durations, loop=0)
     return _write_atomic(Path(path), buffer.getvalue())
+
+
+def spread(count: int, limit: int) -> list[int]:
+    """At most ``limit`` indices of ``range(count)`` evenly spaced, including the first and last."""
+    if limit < 2:
+        raise ValueError(f"spread keeps the first and last: limit must be >= 2, got {limit}")
+    if count <= limit:
+        return list(range(count))
+    return [round(i * (count - 1) / (limit - 1)) for i in range(limit)]
 
 
 def plot_metrics(rows: Sequence[Mapping[str, float]], path: Path, *, x: str = "generation") -> Path:
