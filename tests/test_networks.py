@@ -16,6 +16,7 @@ from evogan.networks import (
     build_generator,
     parse_network,
 )
+from evogan.networks.discriminator import Dropout
 from evogan.networks.generators import cosine_basis
 
 # parse_network
@@ -209,5 +210,39 @@ def test_discriminator_layers_follow_the_article():
     assert [(c.out_channels, c.kernel_size, c.stride) for c in convs] == [(64, (3, 3), (2, 2))] * 2
     slopes = [m.negative_slope for m in disc if isinstance(m, torch.nn.LeakyReLU)]
     assert slopes == [0.2, 0.2]
-    assert [m.p for m in disc if isinstance(m, torch.nn.Dropout)] == [0.4, 0.4]
+    assert [m.p for m in disc if isinstance(m, Dropout)] == [0.4, 0.4]
     assert disc[7].in_features == 64 * 7 * 7 and disc[7].out_features == 1
+
+
+def test_dropout_keeps_the_right_share_and_scales_the_kept():
+    drop = Dropout(0.4).train()
+    x = torch.ones(1000, 1000)
+    y = drop(x)
+    kept = y != 0
+    assert abs(kept.float().mean().item() - 0.6) < 0.003
+    assert torch.allclose(y[kept], torch.full_like(y[kept], 1 / 0.6))
+
+
+def test_dropout_is_identity_in_eval_and_reproducible_under_a_seed():
+    drop = Dropout(0.4)
+    x = torch.randn(8, 4, 6, 6).contiguous(memory_format=torch.channels_last)
+    assert drop.eval()(x) is x
+    drop.train()
+    torch.manual_seed(3)
+    a = drop(x)
+    torch.manual_seed(3)
+    assert torch.equal(a, drop(x))
+    assert a.is_contiguous(memory_format=torch.channels_last)
+    assert not torch.equal(a, drop(x))
+
+
+def test_dropout_masks_the_gradient_like_the_output():
+    x = torch.randn(5, 3, 4, 4, requires_grad=True)
+    y = Dropout(0.5).train()(x)
+    y.sum().backward()
+    assert torch.equal(x.grad != 0, y != 0)
+
+
+def test_dropout_rejects_a_probability_of_one():
+    with pytest.raises(ValueError, match="dropout probability"):
+        Dropout(1.0)
