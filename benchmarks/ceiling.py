@@ -1,0 +1,108 @@
+"""How close each generator family can come to real digits at all: the ceiling table.
+
+For each family at its default size, the generator and one latent per image
+are fitted jointly by gradient (Adam on the pixel error) to 1,000 training
+images of the shared MNIST split, as in GLO (Bojanowski et al. 2018,
+"Optimizing the latent space of generative networks"). The reconstructions
+are then judged like samples (FID & co. against the held-out images). No
+search can beat that figure; if a trainer's result sits far above it, the
+search is the limit, not the family. The last row judges the 1,000 training
+images themselves: the best any 1,000-image set can score on this scale.
+
+Usage: python benchmarks/ceiling.py [--steps 3000] [--families mlp basis ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import torch
+
+from common import MNIST_DIR, RESULTS, write_result
+
+IMAGES = 1000
+BATCH = 100
+CACHE = RESULTS / "cache"
+# The family's default size: the options that the presets use for MNIST.
+FAMILIES: dict[str, dict[str, Any]] = {
+    "mlp": {"generator": "mlp", "latent_dim": 16, "hidden": 32},
+    "basis": {"preset": "mnist"},
+    "conv": {"generator": "conv", "latent_dim": 16, "channels": 8},
+    "dcgan": {"generator": "dcgan", "latent_dim": 64},
+    "subspace": {"generator": "subspace", "latent_dim": 64},
+}
+
+
+def family_config(family: str) -> Any:
+    from evogan.config import build_config, load_preset
+
+    options = dict(FAMILIES[family])
+    preset = options.pop("preset", None)
+    common = {"dataset": "mnist", "data_dir": str(MNIST_DIR), "subset": "0:5000", "threads": 1}
+    layers = [("preset", load_preset(preset))] if preset else []
+    return build_config(*layers, ("family", options), ("benchmark", common))
+
+
+def fit(family: str, steps: int, seed: int = 0) -> dict[str, Any]:
+    """GLO: generator weights and one latent per image, fitted for ``steps`` Adam steps."""
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    from evogan.components import Components
+    from evogan.quality import build_evaluator
+
+    config = family_config(family)
+    parts = Components.build(config)
+    model = parts.model.train()
+    real = parts.data.images[:IMAGES]
+    latents = torch.nn.Parameter(torch.randn(IMAGES, parts.spec.latent_dim))
+    optimizer = torch.optim.Adam([*model.parameters(), latents], lr=1e-3)
+    started = time.perf_counter()
+    for _ in range(steps):
+        index = torch.randint(IMAGES, (BATCH,))
+        loss = (model(latents[index]) - real[index]).square().mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    seconds = time.perf_counter() - started
+    with torch.no_grad():
+        reconstructions = model(latents)
+        mse = (reconstructions - real).square().mean().item()
+    evaluator, _ = build_evaluator(config, CACHE)
+    report = evaluator.evaluate(reconstructions).as_dict()
+    print(f"{family}: {parts.layout.size} genes, {steps} steps in {seconds:.0f} s, "
+          f"mse {mse:.4f}, FID {report['eval/fid']:.1f}", flush=True)  # fmt: skip
+    return {"family": family, "genes": parts.layout.size, "steps": steps, "fit_s": seconds,
+            "mse": mse, **report}  # fmt: skip
+
+
+def real_row() -> dict[str, Any]:
+    from evogan.components import Components
+    from evogan.quality import build_evaluator
+
+    config = family_config("basis")
+    evaluator, _ = build_evaluator(config, CACHE)
+    images = Components.build(config).data.images[:IMAGES]
+    return {"family": "real training images", "genes": 0, **evaluator.evaluate(images).as_dict()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--families", nargs="+", default=list(FAMILIES))
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    rows = [real_row()]  # trains (or loads) the evaluation classifier before the workers
+    with ProcessPoolExecutor(args.workers) as pool:
+        futures = [pool.submit(fit, family, args.steps) for family in args.families]
+        rows = [f.result() for f in futures] + rows
+    command = f"python benchmarks/ceiling.py --steps {args.steps} --families " + " ".join(
+        args.families
+    )
+    write_result("ceiling", {"command": command, "images": IMAGES, "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
