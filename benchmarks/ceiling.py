@@ -9,7 +9,7 @@ search can beat that figure; if a trainer's result sits far above it, the
 search is the limit, not the family. The last row judges the 1,000 training
 images themselves: the best any 1,000-image set can score on this scale.
 
-Usage: python benchmarks/ceiling.py [--steps 3000] [--families mlp basis ...]
+Usage: python benchmarks/ceiling.py [--steps 2000] [--families mlp basis ...]
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def real_row() -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--families", nargs="+", default=list(FAMILIES))
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()

@@ -1,13 +1,15 @@
-"""Sample quality against wall-clock training time: GA default, article preset, gradient.
+"""Sample quality against training time: gradient-free methods against a gradient DCGAN.
 
 Each (method, seed) is one run on the shared MNIST split (train 0-4999,
 held-out 5000-9999), stopped at the largest budget; its best generator is
 evaluated (FID & co., 5000 samples) whenever its training time crosses a
 budget, and every ``--curve-every`` seconds for the FID-over-time curve.
 Evaluation time is not training time. Each run gets one torch thread; two run
-side by side on the 2 cores.
+side by side on the 2 cores. Seed 0 of every method leaves a sample grid in
+``results/grids/``.
 
 Usage: python benchmarks/quality_vs_time.py [--budgets 120 300 600] [--seeds 0 1 2]
+                                            [--methods mnist dcgan-gradient ...]
 """
 
 from __future__ import annotations
@@ -23,12 +25,21 @@ import torch
 
 from common import MNIST_DIR, RESULTS, write_result
 
+# The mnist preset as it was before evolution strategies: GA on the basis generator.
+GA_BASIS = {"trainer": "ga", "mutation_sigma": 0.3, "sigma_schedule": "exponential",
+            "sigma_decay": 0.997, "sigma_min": 0.05}  # fmt: skip
 METHODS: dict[str, list[tuple[str, dict[str, Any]]]] = {
-    "ga-default": [("preset", {"name": "mnist"})],
+    "mnist": [("preset", {"name": "mnist"})],
+    "dcgan-gradient": [("preset", {"name": "dcgan"})],
+    "ga-basis": [("preset", {"name": "mnist"}), ("set", GA_BASIS)],
+    "es-subspace": [
+        ("preset", {"name": "mnist"}),
+        ("set", {"generator": "subspace", "latent_dim": 16, "genome_dim": 1000}),
+    ],
     "article": [("preset", {"name": "article"})],
-    "gradient": [("preset", {"name": "mnist"}), ("set", {"trainer": "gradient"})],
 }
 CACHE = RESULTS / "cache"
+GRIDS = RESULTS / "grids"
 
 
 def method_config(method: str, seed: int, budget: float) -> Any:
@@ -82,8 +93,15 @@ def one_run(method: str, seed: int, budgets: list[float], curve_every: float) ->
     marks = sorted(set(budgets) | set(range(int(curve_every), int(max(budgets)), int(curve_every))))
     quality = TimedQuality(evaluator, [float(m) for m in marks], samples=5000)
     started = time.time()
-    result = evolve_run(Evolution.start(config), [quality])
+    run = Evolution.start(config)
+    result = evolve_run(run, [quality])
     print(f"{method} seed {seed}: {result.generations} generations, {time.time() - started:.0f} s")
+    if seed == 0:
+        from evogan.plots import save_grid
+
+        GRIDS.mkdir(parents=True, exist_ok=True)
+        minutes = max(budgets) / 60
+        save_grid(run.samples(), GRIDS / f"{method}.png", title=f"{method}, {minutes:g} min")
     return {"method": method, "seed": seed, "generations": result.generations,
             "points": quality.points, "note": note}  # fmt: skip
 

@@ -23,6 +23,7 @@ class GenomeLayout:
     shapes: tuple[torch.Size, ...]
     segments: tuple[tuple[int, int], ...]
     init_std: torch.Tensor  # [n_params]: spread of a fresh value of each gene
+    initial: torch.Tensor | None = None  # [n_params]: the module's own (PyTorch) initialisation
 
     @property
     def size(self) -> int:
@@ -38,7 +39,8 @@ class GenomeLayout:
             segments.append((start, start + param.numel()))
             stds.append(torch.full((param.numel(),), generator.init_std(name, param)))
             start += param.numel()
-        return cls(tuple(names), tuple(shapes), tuple(segments), torch.cat(stds))
+        initial = torch.cat([p.detach().reshape(-1) for p in generator.parameters()])
+        return cls(tuple(names), tuple(shapes), tuple(segments), torch.cat(stds), initial)
 
     def unflatten(self, population: torch.Tensor) -> dict[str, torch.Tensor]:
         """``[pop, n_params]`` -> ``{name: [pop, *shape]}`` views (no copy)."""

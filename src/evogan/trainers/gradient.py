@@ -50,6 +50,13 @@ class GradientTrainer:
         return cls(layout, lr=config.disc_lr, beta1=config.disc_beta1)
 
     def init(self, rng: torch.Generator) -> GradientState:
+        """The module's own PyTorch initialisation: what a user training it by gradient gets.
+
+        (evogan's wider init for evolution started the DCGAN at FID 878 instead
+        of 392 after 400 steps on seed 0.)
+        """
+        if self.layout.initial is not None:
+            return self._state(self.layout.initial, generation=0)
         return self._state(self.layout.random_population(1, generator=rng)[0], generation=0)
 
     def _state(self, genome: torch.Tensor, *, generation: int) -> GradientState:
