@@ -109,7 +109,7 @@ def one_run(method: str, seed: int, budgets: list[float], curve_every: float) ->
 def reference() -> dict[str, Any]:
     from evogan.quality import build_evaluator
 
-    evaluator, note = build_evaluator(method_config("ga-default", 0, 1.0), CACHE)
+    evaluator, note = build_evaluator(method_config("mnist", 0, 1.0), CACHE)
     refs = evaluator.reference()
     return {name: r.as_dict() for name, r in refs.items()} | {"note": note}
 
@@ -118,12 +118,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budgets", type=float, nargs="+", default=[120.0, 300.0, 600.0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--methods", nargs="+", default=list(METHODS))
+    parser.add_argument("--methods", nargs="+", default=["mnist", "dcgan-gradient", "ga-basis"])
+    parser.add_argument("--once", nargs="*", default=["es-subspace", "article"],
+                        help="methods run with the first seed only")  # fmt: skip
     parser.add_argument("--curve-every", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     refs = reference()  # trains (or loads) the evaluation classifier once, before the workers
     jobs = [(m, s) for s in args.seeds for m in args.methods]
+    jobs += [(m, args.seeds[0]) for m in args.once if m not in args.methods]
     with ProcessPoolExecutor(args.workers) as pool:
         futures = [pool.submit(one_run, m, s, args.budgets, args.curve_every) for m, s in jobs]
         runs = [f.result() for f in futures]
