@@ -33,6 +33,20 @@ def throughput_table(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def projection_line(result: dict[str, Any]) -> list[str]:
+    """The subspace family's weight building as a share of a generation."""
+    sub = result.get("subspace")
+    if sub is None:
+        return []
+    return [
+        "",
+        f"Subspace family (genome {sub['genome_dim']:.0f} -> {sub['full_weights']:.0f} weights): "
+        f"building {sub['agents_built']:.0f} agents' weights takes "
+        f"{1000 * sub['projection_s']:.1f} ms of a {1000 * sub['generation_s']:.0f} ms "
+        f"generation ({100 * sub['projection_share']:.1f} %).",
+    ]
+
+
 def memory_table(result: dict[str, Any]) -> list[str]:
     lines = ["| trainer | population | peak RSS (MiB) |", "|---|---:|---:|"]
     for r in result["rows"]:
@@ -46,51 +60,68 @@ def cell(values: list[Any]) -> str:
     return f"{statistics.mean(known):.2f}" if known else "–"
 
 
+REFERENCE_METHOD = "dcgan-gradient"  # the gradient tool a user would pick instead
+AT_MAX = [("IS", "eval/inception_score"), ("class entropy", "eval/class_entropy"),
+          ("class TVD", "eval/class_tvd"), ("precision", "eval/precision"),
+          ("recall", "eval/recall")]  # fmt: skip
+
+
+def median(values: list[Any]) -> str:
+    known = [v for v in values if v is not None]
+    return f"{statistics.median(known):.2f}" if known else "–"
+
+
 def quality_table(result: dict[str, Any]) -> list[str]:
+    """Median over seeds (min-max in brackets) of FID per budget, the rest at the largest."""
     ref = result["reference"]
     budgets = result["budgets"]
     methods = list(dict.fromkeys(run["method"] for run in result["runs"]))
-    header = "| method | " + " | ".join(f"FID @ {b / 60:g} min" for b in budgets)
-    header += " | class entropy @ max | class TVD @ max | generations |"
-    lines = [header, "|---|" + "---:|" * (len(budgets) + 3)]
-    fid: dict[tuple[str, float], list[float]] = {}
+    header = "| method | seeds | " + " | ".join(f"FID @ {b / 60:g} min" for b in budgets)
+    header += "".join(f" | {label} @ {budgets[-1] / 60:g} min" for label, _ in AT_MAX)
+    lines = [header + " | generations |", "|---|---:|" + "---:|" * (len(budgets) + 6)]
+    fid: dict[tuple[str, float], float] = {}
     for method in methods:
         runs = [run for run in result["runs"] if run["method"] == method]
         cells = []
         for budget in budgets:
             values = [p["eval/fid"] for run in runs for p in run["points"] if p["mark_s"] == budget]
-            fid[(method, budget)] = values
-            spread = statistics.pstdev(values) if len(values) > 1 else 0.0
-            cells.append(f"{statistics.mean(values):.0f} ± {spread:.0f}")
+            fid[(method, budget)] = statistics.median(values)
+            span = f" ({min(values):.0f}-{max(values):.0f})" if len(values) > 1 else ""
+            cells.append(f"{statistics.median(values):.0f}{span}")
         last = [p for run in runs for p in run["points"] if p["mark_s"] == budgets[-1]]
-        entropy = cell([p["eval/class_entropy"] for p in last])
-        tvd = cell([p.get("eval/class_tvd") for p in last])
-        generations = statistics.mean(run["generations"] for run in runs)
-        lines.append(f"| {method} | " + " | ".join(cells)
-                     + f" | {entropy} | {tvd} | {generations:.0f} |")  # fmt: skip
+        cells += [median([p.get(key) for p in last]) for _, key in AT_MAX]
+        generations = statistics.median(run["generations"] for run in runs)
+        lines.append(f"| {method} | {len(runs)} | " + " | ".join(cells)
+                     + f" | {generations:.0f} |")  # fmt: skip
     for name, label in (("heldout", "held-out half vs half: a perfect generator"),
-                        ("train", "training images: a copier")):  # fmt: skip
-        tvd = cell([ref[name].get("eval/class_tvd")])
-        lines.append(
-            f"| *{label}* | {ref[name]['eval/fid']:.1f} |"
-            + " |" * (len(budgets) - 1)
-            + f" {ref[name]['eval/class_entropy']:.2f} | {tvd} | |"
-        )
-    lines.append(
-        f"| *uniform noise* | {ref['noise']['eval/fid']:.0f} |"
-        + " |" * len(budgets)
-        + f" {cell([ref['noise'].get('eval/class_tvd')])} | |"
-    )
-    if ("ga-default", budgets[0]) in fid and ("gradient", budgets[0]) in fid:
-        ratios = [
-            statistics.mean(fid[("ga-default", b)]) / statistics.mean(fid[("gradient", b)])
-            for b in budgets
-        ]
+                        ("train", "training images: a copier"),
+                        ("noise", "uniform noise")):  # fmt: skip
+        row = ref[name]
+        lines.append(f"| *{label}* | | {row['eval/fid']:.1f} |" + " |" * (len(budgets) - 1)
+                     + "".join(f" {median([row.get(key)])} |" for _, key in AT_MAX)
+                     + " |")  # fmt: skip
+    if all((REFERENCE_METHOD, b) in fid for b in budgets):
         lines.append("")
-        pairs = zip(ratios, budgets, strict=True)
-        lines.append(
-            "FID ratio GA / gradient: " + ", ".join(f"{r:.2f} at {b / 60:g} min" for r, b in pairs)
-        )
+        for method in methods:
+            if method == REFERENCE_METHOD:
+                continue
+            ratios = ", ".join(
+                f"{fid[(method, b)] / fid[(REFERENCE_METHOD, b)]:.2f} at {b / 60:g} min"
+                for b in budgets
+            )
+            lines.append(f"- FID ratio {method} / {REFERENCE_METHOD} (medians): {ratios}")
+    return lines
+
+
+def ceiling_table(result: dict[str, Any]) -> list[str]:
+    """GLO reconstructions of 1,000 training images, judged like samples."""
+    lines = ["| family | genes | fit | FID | class entropy | class TVD | precision | recall |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for r in result["rows"]:
+        fit = f"{r['steps']} steps, {r['fit_s']:.0f} s" if "steps" in r else ""
+        lines.append(f"| {r['family']} | {r['genes']} | {fit} | {r['eval/fid']:.1f} "
+                     f"| {r['eval/class_entropy']:.2f} | {median([r.get('eval/class_tvd')])} "
+                     f"| {r['eval/precision']:.2f} | {r['eval/recall']:.2f} |")  # fmt: skip
     return lines
 
 
@@ -107,9 +138,10 @@ def sweep_table(result: dict[str, Any]) -> list[str]:
 def main() -> None:
     sections = []
     for title, name, table in (
-        ("Throughput", "throughput", throughput_table),
+        ("Throughput", "throughput", lambda r: throughput_table(r) + projection_line(r)),
         ("Memory", "memory", memory_table),
         ("Quality against time (MNIST)", "quality_vs_time", quality_table),
+        ("Ceiling: what each family can reach at all (MNIST)", "ceiling", ceiling_table),
         ("Choosing the defaults (digits)", "digits_sweep", sweep_table),
     ):
         result = load(name)

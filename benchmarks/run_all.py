@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in turn, then the tables of BENCHMARKS.md.
 
-Takes about an hour on 2 cores (the quality runs dominate).
+Takes about 90 minutes on 2 cores (the quality runs dominate).
 """
 
 from __future__ import annotations
@@ -10,7 +10,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["throughput.py", "memory.py", "quality_vs_time.py", "digits_sweep.py", "report.py"]
+SCRIPTS = [
+    "throughput.py",
+    "memory.py",
+    "ceiling.py",
+    "quality_vs_time.py",
+    "digits_sweep.py",
+    "report.py",
+]
 
 if __name__ == "__main__":
     for script in SCRIPTS:

@@ -10,7 +10,10 @@ spec and discriminator, measured in one process:
 - a full evogan generation (critic step + evaluation + GA tell) in seconds;
 - the article's own loop (one agent at a time: 50 fakes + 50 reals, one
   discriminator fit, 50 fresh fakes + 50 reals scored), timed on a slice of
-  the population and scaled to the whole population.
+  the population and scaled to the whole population;
+- for the ``subspace`` family (``--preset mnist --generator subspace``), the
+  share of a generation spent building every agent's full weights
+  ``theta0 + P g`` (the scored agents and the critic's pooled fakes).
 
 Usage: python benchmarks/throughput.py [--quick]
 """
@@ -106,6 +109,33 @@ def measure(population: int, repeats: int, article_agents: int) -> dict[str, flo
     }
 
 
+def projection_share(repeats: int) -> dict[str, float]:
+    """Seconds of one generation and of its weight building, for the subspace family."""
+    config = build_config(
+        ("mnist", load_preset("mnist")),
+        ("bench", {"data_dir": str(MNIST_DIR), "subset": "0:5000", "generator": "subspace",
+                   "latent_dim": 16, "progress": False}),
+    )  # fmt: skip
+    run = Evolution.start(config)
+    model = run.parts.model
+    agents = config.population + 1 + config.disc_batch  # scored (with the ES mean) + pooled
+
+    def build() -> torch.Tensor:
+        genomes = run.state.population[torch.arange(agents) % config.population]
+        return model.theta0 + torch.vmap(lambda g: torch.mv(model.projection, g))(genomes)
+
+    generation = best_of(repeats, run.step)
+    projection = best_of(repeats, build)
+    return {
+        "genome_dim": float(config.genome_dim),
+        "full_weights": float(len(model.theta0)),
+        "agents_built": float(agents),
+        "generation_s": generation,
+        "projection_s": projection,
+        "projection_share": projection / generation,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller slices")
@@ -120,7 +150,16 @@ def main() -> None:
             f" vs article loop {row['article_loop_generation_s']:.1f} s"
             f" ({row['speedup_vs_article']:.1f}x)"
         )
-    write_result("throughput", {"command": "python benchmarks/throughput.py", "rows": rows})
+    subspace = projection_share(repeats)
+    print(
+        f"subspace: building {subspace['agents_built']:.0f} agents' weights takes "
+        f"{1000 * subspace['projection_s']:.1f} ms of a {1000 * subspace['generation_s']:.0f} ms "
+        f"generation ({100 * subspace['projection_share']:.1f} %)"
+    )
+    write_result(
+        "throughput",
+        {"command": "python benchmarks/throughput.py", "rows": rows, "subspace": subspace},
+    )
 
 
 if __name__ == "__main__":
