@@ -61,7 +61,9 @@ class Config:
     )
     # training
     trainer: str = _opt(
-        "ga", "ga (genetic algorithm), es (evolution strategies) or gradient (back-propagation)"
+        "ga",
+        "ga (genetic algorithm), es (evolution strategies), gradient (back-propagation) or "
+        "egan (E-GAN: gradient steps as mutations, selected by the critic)",
     )
     population: int = _opt(50, "number of agents (generators) per generation")
     generations: int | None = _opt(
@@ -85,11 +87,16 @@ class Config:
         0.997, "exponential schedule: sigma multiplied by this each generation"
     )
     sigma_min: float = _opt(0.05, "exponential schedule: lower bound of sigma")
-    es_sigma: float = _opt(0.1, "es: sampling step, relative to each gene's init spread")
-    es_lr: float = _opt(0.03, "es: Adam learning rate of the mean, relative to the init spread")
+    es_sigma: float = _opt(
+        0.8, "es: sampling step, relative to each gene's init spread (best of a sweep on MNIST)"
+    )
+    es_lr: float = _opt(0.4, "es: Adam learning rate of the mean, relative to the init spread")
     es_adapt: str = _opt("none", "es: per-gene step-size adaptation: none or snes")
     es_sigma_lr: float | None = _opt(
         None, "es: learning rate of the snes step sizes (default (3 + ln pop) / (5 sqrt pop))"
+    )
+    loss_mutation: bool = _opt(
+        False, "egan: each parent makes one child under a random loss instead of one per loss"
     )
     # fitness and discriminator
     fitness: str = _opt("logit", "logit (mean discriminator logit) or accuracy (the article's)")

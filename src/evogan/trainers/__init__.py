@@ -10,6 +10,7 @@ from evogan.config import Config
 from evogan.errors import EvoganError
 from evogan.genome import GenomeLayout
 from evogan.trainers.base import Trainer, TrainerState
+from evogan.trainers.egan import EGANTrainer
 from evogan.trainers.es import ESTrainer
 from evogan.trainers.ga import GATrainer
 from evogan.trainers.gradient import GradientTrainer
@@ -18,6 +19,7 @@ TRAINERS: dict[str, Callable[[Config, GenomeLayout], Trainer]] = {
     "ga": GATrainer.from_config,
     "es": ESTrainer.from_config,
     "gradient": GradientTrainer.from_config,
+    "egan": EGANTrainer.from_config,
 }
 
 

@@ -156,10 +156,16 @@ def centred_ranks(fitness: torch.Tensor) -> torch.Tensor:
 
 
 def adam(
-    grad: torch.Tensor, m: torch.Tensor, v: torch.Tensor, t: int, *, lr: float
+    grad: torch.Tensor,
+    m: torch.Tensor,
+    v: torch.Tensor,
+    t: int,
+    *,
+    lr: float,
+    betas: tuple[float, float] = ADAM_BETAS,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """One bias-corrected Adam ascent step: new moments and the step to add."""
-    beta1, beta2 = ADAM_BETAS
+    """One bias-corrected Adam step along ``grad``: new moments and the step to add."""
+    beta1, beta2 = betas
     m = beta1 * m + (1 - beta1) * grad
     v = beta2 * v + (1 - beta2) * grad.square()
     m_hat = m / (1 - beta1**t)

@@ -1,0 +1,220 @@
+"""E-GAN: gradient steps as mutations, selection by the critic (Wang et al. 2019).
+
+"Evolutionary Generative Adversarial Networks" (IEEE TEVC 2019): each
+generation every parent generator makes one child per generator loss
+(non-saturating, minimax, least-squares) by one Adam step under that loss;
+the children are scored by quality (the critic's mean output on their fakes)
+plus ``diversity_weight`` times diversity (minus the log of the norm of the
+critic's loss gradient: a child that would move the critic a lot is being
+caught), and the best ``population`` children become the next parents. The
+critic trains against the survivors' fakes.
+
+All children are computed at once: ``vmap`` over ``grad`` of one loss per
+child (a one-hot weighting of the three), so a generation is one batched
+call, not a loop per child. Each child inherits its parent's Adam moments
+and advances them with its own gradient, so a survivor's optimiser state is
+exactly what a plain Adam run along its lineage would hold.
+
+``loss_mutation`` (Mustangs; Toutouh, Hemberg & O'Reilly 2019): each parent
+makes one child under a loss drawn at random, one step instead of three.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from torch.func import functional_call, grad, vmap
+
+from evogan.arena import Arena
+from evogan.config import Config
+from evogan.errors import EvoganError
+from evogan.genome import GenomeLayout
+from evogan.streams import Streams
+from evogan.trainers.es import adam
+
+LOSSES = ("nonsaturating", "minimax", "least-squares")
+ADAM_EPS = 1e-8
+INIT_JITTER = 0.1  # parents 2.. start this far (in init spreads) from the PyTorch init
+
+
+def generator_losses(logits: torch.Tensor) -> torch.Tensor:
+    """Critic logits of one child's fakes ``[B]`` -> its three generator losses ``[3]``."""
+    nonsaturating = nn.functional.softplus(-logits).mean()  # -log D(G(z))
+    minimax = -nn.functional.softplus(logits).mean()  # log(1 - D(G(z)))
+    least_squares = (torch.sigmoid(logits) - 1).square().mean()
+    return torch.stack([nonsaturating, minimax, least_squares])
+
+
+@dataclass(frozen=True)
+class EGANState:
+    parents: torch.Tensor  # [mu, n] genomes
+    adam_m: torch.Tensor  # [mu, n] each parent's Adam moments
+    adam_v: torch.Tensor
+    adam_t: int  # Adam steps taken along every lineage
+    generation: int
+    best_fitness: float = float("-inf")  # the best survivor's fitness
+
+    @property
+    def population(self) -> torch.Tensor:
+        return self.parents
+
+
+@dataclass(frozen=True)
+class EGANTrainer:
+    layout: GenomeLayout
+    parents: int
+    lr: float
+    beta1: float
+    diversity_weight: float
+    loss_mutation: bool
+
+    @classmethod
+    def from_config(cls, config: Config, layout: GenomeLayout) -> EGANTrainer:
+        if config.population < 1:
+            raise EvoganError(f"--population must be >= 1, got {config.population}")
+        return cls(
+            layout=layout,
+            parents=config.population,
+            lr=config.disc_lr,
+            beta1=config.disc_beta1,
+            diversity_weight=config.diversity_weight,
+            loss_mutation=config.loss_mutation,
+        )
+
+    def init(self, rng: torch.Generator) -> EGANState:
+        """Parents start at the module's PyTorch init, all but the first moved by a tenth
+        of the init spread: identical parents would breed identical twins forever."""
+        noise = self.layout.random_population(self.parents, generator=rng)
+        noise[0] = 0
+        if self.layout.initial is None:
+            parents = noise
+        else:
+            parents = self.layout.initial + INIT_JITTER * noise
+        zeros = torch.zeros_like(parents)
+        return EGANState(parents, zeros, zeros.clone(), 0, 0)
+
+    def step(
+        self, state: EGANState, arena: Arena, streams: Streams
+    ) -> tuple[EGANState, dict[str, float]]:
+        """Children by one Adam step per loss, scored; the best survive; the critic trains."""
+        mu = self.parents
+        if self.loss_mutation:
+            parent_of = torch.arange(mu)
+            loss_of = torch.randint(len(LOSSES), (mu,), generator=streams.ga)
+        else:
+            parent_of = torch.arange(mu).repeat_interleave(len(LOSSES))
+            loss_of = torch.arange(len(LOSSES)).repeat(mu)
+        z = arena.latents(arena.disc_batch, rng=streams.latents)
+        gradients = child_gradients(arena, state.parents[parent_of], loss_of, z)
+        betas = (self.beta1, 0.999)
+        m, v, step = adam(
+            gradients, state.adam_m[parent_of], state.adam_v[parent_of], state.adam_t + 1,
+            lr=self.lr, betas=betas,
+        )  # fmt: skip
+        children = state.parents[parent_of] - step  # Adam descends the loss
+        quality, diversity = child_fitness(arena, children, streams)
+        fitness = quality + self.diversity_weight * diversity
+        survivors = fitness.topk(min(mu, len(children))).indices
+        critic_metrics = arena.train_critic(children[survivors], streams)
+        next_state = EGANState(
+            parents=children[survivors],
+            adam_m=m[survivors],
+            adam_v=v[survivors],
+            adam_t=state.adam_t + 1,
+            generation=state.generation + 1,
+            best_fitness=float(fitness[survivors[0]]),
+        )
+        chosen = torch.bincount(loss_of[survivors], minlength=len(LOSSES)) / len(survivors)
+        metrics = {
+            "fitness/best": fitness.max().item(),
+            "fitness/mean": fitness.mean().item(),
+            "fitness/std": fitness.std().item() if len(fitness) > 1 else 0.0,
+            "egan/quality": quality[survivors].mean().item(),
+            "egan/diversity": diversity[survivors].mean().item(),
+            **{f"egan/survivors_{name}": float(chosen[i]) for i, name in enumerate(LOSSES)},
+        }
+        return next_state, {**metrics, **critic_metrics}
+
+    def best(self, state: EGANState) -> tuple[torch.Tensor, float]:
+        return state.parents[0], state.best_fitness
+
+    def state_dict(self, state: EGANState) -> dict[str, Any]:
+        return dataclasses.asdict(state)
+
+    def load_state_dict(self, data: dict[str, Any]) -> EGANState:
+        state = EGANState(**data)
+        if state.parents.shape != (self.parents, self.layout.size):
+            raise EvoganError(
+                f"checkpoint parent shape {tuple(state.parents.shape)} does not match the config's "
+                f"({self.parents}, {self.layout.size})"
+            )
+        return state
+
+
+def child_gradients(
+    arena: Arena, genomes: torch.Tensor, loss_of: torch.Tensor, z: torch.Tensor
+) -> torch.Tensor:
+    """Gradient ``[C, n]`` of each child's loss (``loss_of [C]``) at its genome, in one call.
+
+    The critic is frozen in inference mode (no dropout), so each child's step
+    depends only on its genome, its loss and the shared latents ``z``.
+    """
+    critic = arena.critic.model
+    critic_params = {k: v.detach() for k, v in critic.named_parameters()}
+    layout, model = arena.layout, arena.model
+    weights = nn.functional.one_hot(loss_of, len(LOSSES)).float()
+
+    def loss(genome: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        params = {k: v[0] for k, v in layout.unflatten(genome[None]).items()}
+        fakes = functional_call(model, params, (z,))
+        logits = functional_call(critic, critic_params, (fakes,))
+        return (weight * generator_losses(logits)).sum()
+
+    was_training = critic.training
+    critic.eval()
+    try:
+        return vmap(grad(loss))(genomes, weights)
+    finally:
+        critic.train(was_training)
+
+
+def child_fitness(
+    arena: Arena, children: torch.Tensor, streams: Streams
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """E-GAN's quality ``[C]`` (mean critic output on fresh fakes) and diversity ``[C]``.
+
+    Diversity is ``-log ||grad_D L_D||``: the norm of the critic's loss gradient
+    on real images against the child's fakes. A child whose fakes would move
+    the critic a lot is one the critic is about to catch (mode collapse).
+    """
+    critic = arena.critic.model
+    critic_params = {k: v.detach() for k, v in critic.named_parameters()}
+    z = arena.latents(arena.disc_batch, rng=streams.latents)
+    real = arena.real_batch(arena.disc_batch, streams)
+    layout, model = arena.layout, arena.model
+
+    def critic_loss(params: dict[str, torch.Tensor], fakes: torch.Tensor) -> torch.Tensor:
+        real_logits = functional_call(critic, params, (real,))
+        fake_logits = functional_call(critic, params, (fakes,))
+        return (nn.functional.softplus(-real_logits).mean()
+                + nn.functional.softplus(fake_logits).mean())  # fmt: skip
+
+    def scores(genome: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        params = {k: v[0] for k, v in layout.unflatten(genome[None]).items()}
+        fakes = functional_call(model, params, (z,))
+        quality = torch.sigmoid(functional_call(critic, critic_params, (fakes,))).mean()
+        grads = grad(critic_loss)(critic_params, fakes)
+        norm = torch.sqrt(sum(g.square().sum() for g in grads.values()))
+        return quality, -torch.log(norm + ADAM_EPS)
+
+    was_training = critic.training
+    critic.eval()
+    try:
+        quality, diversity = vmap(scores)(children.detach())
+    finally:
+        critic.train(was_training)
+    return quality.detach(), diversity.detach()
