@@ -82,7 +82,7 @@ def resume(directory: Path, overrides: dict[str, Any] | None = None) -> Evolutio
 RESUMABLE_CHANGES = {
     "generations", "time_budget", "threshold", "progress", "sample_every", "checkpoint_every",
     "sample_interval", "checkpoint_interval",
-    "data_dir", "device", "eval_every", "eval_samples", "threads",
+    "data_dir", "device", "eval_every", "eval_samples", "threads", "mixture", "mixture_steps",
 }  # fmt: skip
 
 

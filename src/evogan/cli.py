@@ -8,6 +8,7 @@ documentation); values come from the defaults, then ``--preset``, then
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 import time
 import typing
@@ -78,20 +79,40 @@ def train(
         check_fresh_directory(directory)
         run = Evolution.start(config)  # validates everything before a file is written
     callbacks: list[Any] = []
-    if run.config.eval_every:
+    evaluator = None
+    if run.config.eval_every or run.config.mixture:
         from evogan.quality import QualityCallback, build_evaluator
 
-        evaluator, _ = build_evaluator(run.config)
+        evaluator, _ = build_evaluator(run.config)  # before training: labelled data or an error
+    if evaluator is not None and run.config.eval_every:
         every, count = run.config.eval_every, run.config.eval_samples
         callbacks.append(QualityCallback(evaluator, every=every, samples=count))
     callbacks.append(RunDirectory(directory))
     if run.config.progress:
         callbacks.append(ProgressBar())
     result = evolve_run(run, callbacks)
+    if evaluator is not None and run.config.mixture:
+        export_mixture(run, evaluator, directory)
     reason = ", ".join(f"{key} {value:g}" for key, value in result.stop.items())
     click.echo(
         f"stopped ({reason}) after {result.generations} generations; best fitness "
         f"{result.best_fitness:.4g}; outputs in {directory}/"
+    )
+
+
+def export_mixture(run: Any, evaluator: Any, directory: Path) -> None:
+    """Replace the run's exported generator by the evolved mixture of its K best."""
+    from evogan.export import save_generator
+    from evogan.mixture import build_mixture
+
+    k, steps = run.config.mixture, run.config.mixture_steps
+    mixture, report = build_mixture(run, evaluator, k, steps=steps)
+    save_generator(mixture, directory)
+    (directory / "mixture.json").write_text(json.dumps(report, indent=2) + "\n")
+    single, evolved = report["single_best"], report["evolved"]
+    click.echo(
+        f"mixture of {k}: FID {single['fid']:.1f} -> {evolved['fid']:.1f}, class TVD "
+        f"{single['class_tvd']:.3f} -> {evolved['class_tvd']:.3f} (single best -> mixture)"
     )
 
 

@@ -177,6 +177,8 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "sample_interval": (0, None, True, True),
     "checkpoint_interval": (0, None, True, True),
     "eval_every": (0, None, True, True),
+    "mixture": (0, None, True, True),
+    "mixture_steps": (0, None, True, True),
     "threads": (1, None, True, True),
     "eval_samples": (10, None, True, True),
     "time_budget": (0, None, False, True),
@@ -200,5 +202,7 @@ def check_numbers(config: Config) -> None:
             bounds = f"{left}{low if low is not None else '-inf'}, "
             bounds += f"{high if high is not None else 'inf'}{right}"
             raise EvoganError(f"--{name.replace('_', '-')} must be in {bounds}, got {value}")
+    if config.mixture == 1:
+        raise EvoganError("--mixture 1 is the single best generator: use 0, or 2 and more")
     if config.init not in ("scaled", "normal"):
         raise EvoganError(f"--init: unknown {config.init!r} (choose from scaled, normal)")

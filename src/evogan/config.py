@@ -133,6 +133,12 @@ class Config:
     progress: bool = _opt(True, "show a live progress bar")
     eval_every: int = _opt(0, "compute FID & co. every N generations (0: never; labelled data)")
     eval_samples: int = _opt(1000, "samples drawn for each of those evaluations")
+    mixture: int = _opt(
+        0,
+        "export the K best generators of the final population as one mixture whose weights "
+        "are evolved on FID (0: the single best; labelled data)",
+    )
+    mixture_steps: int = _opt(30, "(1+1)-ES steps on the mixture weights (one FID each)")
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)

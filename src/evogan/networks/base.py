@@ -41,6 +41,7 @@ class GeneratorSpec:
     dcgan_channels: int = 128  # dcgan / subspace: feature maps after the linear layer
     genome_dim: int = 1000  # subspace: genes, i.e. dimension of the searched subspace
     subspace_seed: int = 0  # subspace: seed of the fixed init theta0 and projection P
+    mixture: int = 0  # > 1: a mixture of this many generators; latent_dim counts the chooser
 
 
 class Generator(nn.Module):

@@ -27,6 +27,7 @@ from torch import nn
 from evogan.errors import EvoganError
 from evogan.networks.base import BACKGROUND_OFFSET, Generator, GeneratorSpec
 from evogan.networks.dcgan import DCGANGenerator
+from evogan.networks.mixture import MixtureGenerator
 from evogan.networks.spec import ACTIVATIONS, parse_network, to_pixels
 from evogan.networks.subspace import SubspaceGenerator
 
@@ -111,6 +112,13 @@ GENERATORS: dict[str, Callable[[GeneratorSpec], Generator]] = {
 
 def build_generator(spec: GeneratorSpec) -> Generator:
     """Instantiate a generator and check that it draws images of the right size."""
+    if spec.mixture:
+        if spec.mixture < 2 or spec.latent_dim < 2:
+            raise EvoganError(
+                f"mixture: needs at least 2 components and 2 latent dimensions, got "
+                f"{spec.mixture} and {spec.latent_dim}"
+            )
+        return MixtureGenerator(spec, build_generator)
     if spec.kind not in GENERATORS:
         raise EvoganError(f"generator: unknown {spec.kind!r} (choose from {', '.join(GENERATORS)})")
     if spec.kind == "mlp":
