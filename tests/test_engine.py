@@ -164,3 +164,20 @@ def test_start_rejects_bad_config_before_anything_runs(bad):
     """``Evolution.start`` validates everything, so a run never dies after it began writing."""
     with pytest.raises(EvoganError):
         Evolution.start(Config(**{**TINY, "generations": 1, **bad}))
+
+
+def test_a_library_call_leaves_the_callers_threads_and_rng_alone():
+    torch.set_num_threads(1)
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    evolve(Config(**TINY, threads=2), generations=2)
+    assert torch.get_num_threads() == 1
+    assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_the_run_is_the_same_whatever_the_caller_did_to_the_global_rng():
+    torch.manual_seed(1)
+    a = evolve(Config(**TINY), generations=3)
+    torch.manual_seed(2)
+    b = evolve(Config(**TINY), generations=3)
+    assert torch.equal(a.evolution.state.population, b.evolution.state.population)

@@ -32,7 +32,7 @@ def save_checkpoint(run: Evolution, directory: Path) -> Path:
         "trainer": run.parts.trainer.state_dict(run.state),
         "critic": run.parts.critic.state_dict(),
         "streams": run.streams.state_dict(),
-        "torch_rng": torch.get_rng_state(),
+        "torch_rng": run.torch_rng,
         "elapsed": run.elapsed,
         "history": run.history,
     }
@@ -65,7 +65,6 @@ def resume(directory: Path, overrides: dict[str, Any] | None = None) -> Evolutio
     streams = Streams.from_seed(config.seed)
     streams.load_state_dict(state["streams"])
     parts.critic.load_state_dict(state["critic"])
-    torch.set_rng_state(state["torch_rng"])
     try:
         trainer_state = parts.trainer.load_state_dict(state["trainer"])
     except (KeyError, TypeError) as err:
@@ -76,6 +75,7 @@ def resume(directory: Path, overrides: dict[str, Any] | None = None) -> Evolutio
         state=trainer_state,
         elapsed=state["elapsed"],
         history=list(state["history"]),
+        torch_rng=state["torch_rng"],
     )
 
 

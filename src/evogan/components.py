@@ -38,6 +38,8 @@ class Components:
     arena: Arena
     trainer: Trainer
     sample_latents: torch.Tensor  # fixed, so that sample grids of all generations compare
+    threads: int  # torch threads while the run trains (set and restored by the engine)
+    dropout_rng: torch.Tensor  # initial state of torch's global RNG inside the run (dropout)
 
     @classmethod
     def build(cls, config: Config) -> Components:
@@ -48,19 +50,21 @@ class Components:
         data = load_dataset(
             config.dataset, data_dir=config.data_dir, subset=subset, image_size=config.image_size
         )
-        torch.set_num_threads(choose_threads(config.threads, data.image_size))
         spec = generator_spec(config, data.image_size)
-        torch.manual_seed(config.seed)  # the critic's initial weights and its dropout
-        model = build_generator(spec).to(device)
+        # Initial weights from the seed without touching the caller's global RNG.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            model = build_generator(spec).to(device)
+            critic = Critic(
+                data.image_size,
+                filters=config.disc_filters,
+                dropout=config.disc_dropout,
+                lr=config.disc_lr,
+                beta1=config.disc_beta1,
+                device=device,
+            )
+            dropout_rng = torch.get_rng_state()  # the critic's dropout continues from here
         layout = GenomeLayout.of(model)
-        critic = Critic(
-            data.image_size,
-            filters=config.disc_filters,
-            dropout=config.disc_dropout,
-            lr=config.disc_lr,
-            beta1=config.disc_beta1,
-            device=device,
-        )
         latents = torch.randn(
             SAMPLE_GRID, spec.latent_dim, generator=torch.Generator().manual_seed(config.seed)
         )
@@ -90,6 +94,8 @@ class Components:
             arena=arena,
             trainer=build_trainer(config, layout),
             sample_latents=latents.to(device),
+            threads=choose_threads(config.threads, data.image_size),
+            dropout_rng=dropout_rng,
         )
 
 

@@ -35,12 +35,13 @@ class Evolution:
     state: Any  # the trainer's state: has .generation and .population
     elapsed: float = 0.0  # seconds of training, summed across resumes
     history: list[dict[str, float]] = field(default_factory=list)
+    torch_rng: torch.Tensor | None = None  # the run's own state of torch's global RNG
 
     @classmethod
     def start(cls, config: Config) -> Evolution:
         parts = Components.build(config)
         streams = Streams.from_seed(config.seed)
-        return cls(parts, streams, parts.trainer.init(streams.ga))
+        return cls(parts, streams, parts.trainer.init(streams.ga), torch_rng=parts.dropout_rng)
 
     @property
     def config(self) -> Config:
@@ -59,8 +60,21 @@ class Evolution:
         return self.parts.trainer.best(self.state)[1]
 
     def step(self) -> dict[str, float]:
-        """One generation of the configured trainer."""
-        self.state, metrics = self.parts.trainer.step(self.state, self.parts.arena, self.streams)
+        """One generation of the configured trainer.
+
+        Dropout draws from torch's global RNG; the run keeps its own state of
+        it and swaps it in only for the step, so the caller's RNG is untouched.
+        """
+        caller_rng = torch.get_rng_state()
+        if self.torch_rng is not None:
+            torch.set_rng_state(self.torch_rng)
+        try:
+            self.state, metrics = self.parts.trainer.step(
+                self.state, self.parts.arena, self.streams
+            )
+        finally:
+            self.torch_rng = torch.get_rng_state()
+            torch.set_rng_state(caller_rng)
         return metrics
 
     def best_generator(self) -> Generator:
@@ -133,6 +147,15 @@ class StopRequest:
 
 def evolve_run(run: Evolution, callbacks: Sequence[Callback] = ()) -> Result:
     """Continue ``run`` until a stop condition holds or the user presses Ctrl-C."""
+    caller_threads = torch.get_num_threads()
+    torch.set_num_threads(run.parts.threads)
+    try:
+        return _loop(run, callbacks)
+    finally:
+        torch.set_num_threads(caller_threads)
+
+
+def _loop(run: Evolution, callbacks: Sequence[Callback]) -> Result:
     for callback in callbacks:
         callback.on_start(run)
     stop = stop_reason(run.config, run.generation, run.best_fitness, run.elapsed)
