@@ -1,8 +1,14 @@
 """Checkpoints resume exactly; a run directory holds every output; the exported generator."""
 
+import io
 import json
 import os
+import random
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -10,10 +16,12 @@ import pytest
 import torch
 from conftest import TINY, make_generator, without_time
 from safetensors.torch import load_file, save_file
+from test_cli import ENV, TINY_ARGS, evogan, ok
 
 from evogan.callbacks import RunDirectory
 from evogan.checkpoint import (
     CHECKPOINT,
+    PREVIOUS,
     RESUMABLE_CHANGES,
     check_overrides,
     read_checkpoint,
@@ -215,3 +223,50 @@ def test_checkpoint_is_written_atomically(straight, tmp_path):
     state = read_checkpoint(tmp_path)
     assert state["trainer"]["generation"] == 4
     assert torch.equal(state["trainer"]["population"], run.state.population)
+
+
+def test_the_previous_checkpoint_is_kept(straight):
+    directory = straight[0]
+    newest = read_checkpoint(directory)
+    previous = torch.load(
+        io.BytesIO((directory / PREVIOUS).read_bytes().partition(b"\n")[2]), weights_only=False
+    )
+    assert previous["trainer"]["generation"] == newest["trainer"]["generation"] - 1
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped byte", "missing"])
+def test_a_damaged_newest_checkpoint_falls_back_to_the_previous(straight, tmp_path, damage, capsys):
+    shutil.copytree(straight[0], tmp_path / "run")
+    path = tmp_path / "run" / CHECKPOINT
+    good = path.read_bytes()
+    if damage == "truncated":
+        path.write_bytes(good[: len(good) - 100])
+    elif damage == "flipped byte":
+        path.write_bytes(good[:-10] + bytes([good[-10] ^ 1]) + good[-9:])
+    else:
+        path.unlink()
+    run = resume(tmp_path / "run")
+    assert run.generation == straight[1].generations - 1
+    if damage != "missing":
+        assert "checksum mismatch" in capsys.readouterr().err
+
+
+def test_a_run_killed_with_sigkill_resumes_to_the_uninterrupted_result(tmp_path):
+    """Kill the driver mid-run at a random moment; --resume must end where a clean run ends."""
+    args = [*TINY_ARGS, "--generations", "150", "--checkpoint-every", "1", "--sample-every", "0"]
+    ok(evogan("train", *args, "--out", "straight", cwd=tmp_path))
+    command = [sys.executable, "-m", "evogan.cli", "train", *args, "--out", "killed"]
+    process = subprocess.Popen(command, cwd=tmp_path, env=ENV)
+    checkpoint = tmp_path / "killed" / CHECKPOINT
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(random.Random().uniform(0.0, 0.5))
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (tmp_path / "killed" / "summary.json").exists(), "finished before the kill"
+    ok(evogan("train", "--resume", "killed", "--generations", "150", cwd=tmp_path))
+    straight = load_file(tmp_path / "straight" / "generator.safetensors")
+    resumed = load_file(tmp_path / "killed" / "generator.safetensors")
+    assert straight.keys() == resumed.keys()
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)

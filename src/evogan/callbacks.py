@@ -79,6 +79,7 @@ class RunDirectory:
         self.samples = self.directory / SAMPLES
         self.clock = clock
         self.grids = self.checkpoints = Schedule(None, 0.0, clock)  # never, until on_start
+        self.saved_generation = -1  # the last checkpoint's, so the end does not write it twice
 
     def on_start(self, run: Evolution) -> None:
         config = run.config
@@ -132,8 +133,11 @@ class RunDirectory:
                 frame.unlink()
 
     def save_model(self, run: Evolution) -> None:
+        if run.generation == self.saved_generation:
+            return  # rewriting it would push the previous checkpoint out for a copy of itself
         save_generator(run.best_generator(), self.directory)
         save_checkpoint(run, self.directory)
+        self.saved_generation = run.generation
 
 
 def frames(samples: Path) -> dict[int, Path]:

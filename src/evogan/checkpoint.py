@@ -1,15 +1,25 @@
 """Checkpoints: a plain dict with everything needed to resume a run exactly.
 
 The trainer's own ``state_dict`` (whatever trainer runs), critic weights and
-Adam state, every random stream (including torch's global one, used by
-dropout), the seconds spent and the history. Written atomically, so a kill leaves the
-previous checkpoint intact; resuming from it reproduces the uninterrupted run.
+Adam state, every random stream (including the run's state of torch's global
+one, used by dropout), the seconds spent and the history.
+
+Crash safety: a checkpoint is written to a temporary file, fsynced and renamed
+over the last one, which is kept as ``checkpoint.prev.pt``. The file starts
+with a header line (magic, format, SHA-256 of the rest), so a truncated or
+corrupt newest checkpoint is detected, reported in one line, and the previous
+one is used instead. A run killed at any moment (SIGKILL included) therefore
+loses at most the generations since its last checkpoint, and resuming
+reproduces the uninterrupted run.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import io
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +32,9 @@ from evogan.errors import EvoganError
 from evogan.streams import Streams
 
 CHECKPOINT = "checkpoint.pt"
-FORMAT = 2  # 2: the trainer state is one entry (trainer registry)
+PREVIOUS = "checkpoint.prev.pt"
+MAGIC = "EVOGAN-CHECKPOINT"
+FORMAT = 3  # 2: the trainer state is one entry (trainer registry); 3: header + checksum
 
 
 def save_checkpoint(run: Evolution, directory: Path) -> Path:
@@ -36,20 +48,71 @@ def save_checkpoint(run: Evolution, directory: Path) -> Path:
         "elapsed": run.elapsed,
         "history": run.history,
     }
-    path = directory / CHECKPOINT
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    payload = buffer.getvalue()
+    header = f"{MAGIC} {FORMAT} {hashlib.sha256(payload).hexdigest()}\n".encode()
+    path = Path(directory) / CHECKPOINT
     partial = path.with_suffix(".pt.tmp")
-    torch.save(state, partial)
+    with open(partial, "wb") as handle:
+        handle.write(header + payload)
+        handle.flush()
+        os.fsync(handle.fileno())
+    if path.exists():
+        os.replace(path, path.with_name(PREVIOUS))
     os.replace(partial, path)
+    sync_directory(path.parent)
     return path
 
 
+def sync_directory(directory: Path) -> None:
+    """Make the renames durable (a no-op where directories cannot be opened)."""
+    try:
+        handle = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
 def read_checkpoint(directory: Path) -> dict[str, Any]:
-    path = Path(directory) / CHECKPOINT
-    if not path.is_file():
+    """The newest readable checkpoint: ``checkpoint.pt``, else ``checkpoint.prev.pt``."""
+    directory = Path(directory)
+    newest, previous = directory / CHECKPOINT, directory / PREVIOUS
+    if not newest.is_file() and not previous.is_file():
         raise EvoganError(f"--resume {directory}: no {CHECKPOINT} in that directory")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as err:  # a truncated or foreign file: any unpickling error
+        return load_file(newest)
+    except EvoganError as err:
+        if not previous.is_file():
+            raise
+        state = load_file(previous)
+        print(
+            f"evogan: warning: {err}; resuming from {PREVIOUS} "
+            f"(generation {state['trainer'].get('generation', '?')})",
+            file=sys.stderr,
+        )
+        return state
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """One checkpoint file, its header and checksum verified."""
+    if not path.is_file():
+        raise EvoganError(f"{path}: missing")
+    data = path.read_bytes()
+    header, _, payload = data.partition(b"\n")
+    fields = header.decode("ascii", errors="replace").split(" ")
+    if len(fields) != 3 or fields[0] != MAGIC:
+        raise EvoganError(f"{path}: not an evogan checkpoint of format {FORMAT}")
+    if fields[1] != str(FORMAT):
+        raise EvoganError(f"{path}: checkpoint format {fields[1]}, this evogan reads {FORMAT}")
+    if hashlib.sha256(payload).hexdigest() != fields[2]:
+        raise EvoganError(f"{path}: corrupt or truncated checkpoint (checksum mismatch)")
+    try:
+        state = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=False)
+    except Exception as err:  # checksum right but unreadable: a foreign pickle
         raise EvoganError(f"{path}: unreadable checkpoint ({type(err).__name__})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise EvoganError(f"{path}: not an evogan checkpoint of format {FORMAT}")
