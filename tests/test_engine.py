@@ -20,6 +20,8 @@ METRIC_KEYS = {
     "disc/loss",
     "disc/accuracy",
     "disc/real_logit",
+    "disc/restored",
+    "fitness/nonfinite",
     "time/generation_s",
     "time/elapsed_s",
 }

@@ -4,8 +4,12 @@ import math
 
 import pytest
 import torch
+from conftest import TINY
 
+from evogan.arena import worst_for_nonfinite
+from evogan.config import Config
 from evogan.critic import Critic, score
+from evogan.engine import Evolution
 from evogan.fitness import FITNESS, accuracy_fitness, logit_fitness
 
 FAKE = torch.tensor(
@@ -100,3 +104,31 @@ def test_critic_state_dict_round_trip():
     images = torch.randn(3, 1, 8, 8, generator=torch.Generator().manual_seed(2))
     assert torch.equal(other.logits(images), critic.logits(images))
     assert other.optimizer.state_dict()["state"][0]["step"] == 1
+
+
+def test_nonfinite_fitness_ranks_last_and_is_counted():
+    fitness, broken = worst_for_nonfinite(torch.tensor([1.0, float("nan"), -2.0, float("inf")]))
+    assert broken == 2
+    assert fitness.tolist() == [1.0, -3.0, -2.0, -3.0]
+    untouched, none = worst_for_nonfinite(torch.tensor([0.5, 0.25]))
+    assert none == 0 and untouched.tolist() == [0.5, 0.25]
+
+
+def test_agents_drawing_nan_get_the_worst_fitness_in_a_generation():
+    run = Evolution.start(Config(**TINY))
+    population = run.state.population.clone()
+    population[3] = float("nan")  # an agent whose every fake is NaN
+    fitness, metrics = run.parts.arena.score(population, run.streams)
+    assert metrics["fitness/nonfinite"] == 1.0
+    assert torch.isfinite(fitness).all()
+    assert int(fitness.argmin()) == 3
+
+
+def test_a_nonfinite_critic_step_is_undone_and_reported():
+    critic = Critic(8, filters=4, dropout=0.0, lr=1e-3, beta1=0.5, device=torch.device("cpu"))
+    good = critic.state_dict()["model"]
+    real = torch.rand(4, 1, 8, 8)
+    metrics = critic.train_step(real, torch.full((4, 1, 8, 8), float("nan")))
+    assert metrics["disc/restored"] == 1.0
+    assert all(torch.equal(v, critic.model.state_dict()[k]) for k, v in good.items())
+    assert critic.train_step(real, -real)["disc/restored"] == 0.0

@@ -68,8 +68,24 @@ class Arena:
         fake_logits, spread = self.evaluator.evaluate(population, latents, self.critic.model)
         real_logits = self.critic.logits(self.real_batch(self.samples_per_agent, streams))
         fitness = self.fitness(fake_logits, real_logits) + self.diversity_weight * spread
+        fitness, broken = worst_for_nonfinite(fitness)
         metrics = {
             "disc/real_logit": real_logits.mean().item(),
-            "fitness/spread": spread.mean().item(),
+            "fitness/spread": spread[torch.isfinite(spread)].mean().nan_to_num().item(),
+            "fitness/nonfinite": float(broken),
         }
         return fitness, metrics
+
+
+def worst_for_nonfinite(fitness: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Agents whose fitness is NaN or infinite (broken fakes) rank last; and how many there are.
+
+    They get one less than the worst finite fitness, so every later sum and
+    rank stays finite and ordinary.
+    """
+    finite = torch.isfinite(fitness)
+    broken = int((~finite).sum())
+    if not broken:
+        return fitness, 0
+    worst = fitness[finite].min() - 1.0 if finite.any() else torch.tensor(-1.0)
+    return torch.where(finite, fitness, worst), broken

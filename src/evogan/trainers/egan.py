@@ -29,7 +29,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from evogan.arena import Arena
+from evogan.arena import Arena, worst_for_nonfinite
 from evogan.config import Config
 from evogan.errors import EvoganError
 from evogan.genome import GenomeLayout
@@ -117,7 +117,7 @@ class EGANTrainer:
         )  # fmt: skip
         children = state.parents[parent_of] - step  # Adam descends the loss
         quality, diversity = child_fitness(arena, children, streams)
-        fitness = quality + self.diversity_weight * diversity
+        fitness, _ = worst_for_nonfinite(quality + self.diversity_weight * diversity)
         survivors = fitness.topk(min(mu, len(children))).indices
         critic_metrics = arena.train_critic(children[survivors], streams)
         next_state = EGANState(

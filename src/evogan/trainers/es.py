@@ -103,8 +103,6 @@ class ESTrainer:
         critic_metrics = arena.train_critic(population, streams)
         agents = torch.cat([(state.mean * self.scale)[None], population])
         fitness, score_metrics = arena.score(agents, streams)
-        if not torch.isfinite(fitness).all():
-            raise EvoganError(f"fitness is not finite at generation {state.generation}")
         utility = centred_ranks(fitness[1:])
         plus, minus = utility[:pairs], utility[pairs:]
         ascent = ((plus - minus) @ eps) / (2 * pairs * state.sigma)
