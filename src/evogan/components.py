@@ -69,7 +69,7 @@ class Components:
             SAMPLE_GRID, spec.latent_dim, generator=torch.Generator().manual_seed(config.seed)
         )
         images = data.images.to(device)
-        evaluator: Evaluator = LocalEvaluator(model, layout)
+        evaluator = build_evaluator(config, spec, data.image_size, model, layout)
         arena = Arena(
             model=model,
             layout=layout,
@@ -103,6 +103,20 @@ class Components:
 # every agent, so it is narrower; at 32 channels a 28 px image costs about what
 # the critic's scoring of it costs (~0.1 ms each, one thread; 128 costs 4x that).
 DCGAN_CHANNELS = {"dcgan": 128, "subspace": 32}
+
+
+def build_evaluator(
+    config: Config, spec: GeneratorSpec, image_size: int, model: Generator, layout: GenomeLayout
+) -> Evaluator:
+    """The scoring backend: batched in this process, or shards on Ray actors."""
+    check_choice("backend", config.backend, ("local", "ray"))
+    if config.backend == "local":
+        return LocalEvaluator(model, layout)
+    from evogan.evaluation.ray_evaluator import RayEvaluator, WorkerSpec
+
+    worker = WorkerSpec(spec, image_size, config.disc_filters, config.disc_dropout)
+    workers = config.ray_workers or os.cpu_count() or 1
+    return RayEvaluator(worker, workers=workers, address=config.ray_address)
 
 
 def generator_spec(config: Config, image_size: int) -> GeneratorSpec:
@@ -184,6 +198,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "checkpoint_interval": (0, None, True, True),
     "eval_every": (0, None, True, True),
     "mixture": (0, None, True, True),
+    "ray_workers": (1, None, True, True),
     "mixture_steps": (0, None, True, True),
     "threads": (1, None, True, True),
     "eval_samples": (10, None, True, True),

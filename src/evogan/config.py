@@ -115,6 +115,11 @@ class Config:
     # run
     seed: int = _opt(0, "master seed: the same seed on the same machine gives the same run")
     device: str = _opt("cpu", "cpu or cuda")
+    backend: str = _opt("local", "where agents are scored: local (this process) or ray")
+    ray_address: str | None = _opt(
+        None, "ray: join this cluster (auto or HOST:PORT); default: start a local Ray for the run"
+    )
+    ray_workers: int | None = _opt(None, "ray: actors scoring the population (default: CPUs)")
     threads: int | None = _opt(
         None, "CPU threads (default: 1 for images up to 16 px, whose ops are too small to share)"
     )

@@ -26,13 +26,18 @@ class LocalEvaluator:
         self, population: torch.Tensor, latents: torch.Tensor, discriminator: nn.Module
     ) -> tuple[torch.Tensor, torch.Tensor]:
         samples = latents.shape[0]
-        group = max(1, SCORING_CHUNK // samples)
+        group = group_size(samples)
         logits, spreads = [], []
         for agents in population.split(group):
             fakes = generate(self.model, self.layout, agents, latents)
             logits.append(score(discriminator, fakes.flatten(0, 1)).reshape(len(agents), samples))
             spreads.append(spread(fakes))
         return torch.cat(logits), torch.cat(spreads)
+
+
+def group_size(samples: int) -> int:
+    """Agents scored together: as many as fill one scoring chunk with their fakes."""
+    return max(1, SCORING_CHUNK // samples)
 
 
 def spread(fakes: torch.Tensor) -> torch.Tensor:
