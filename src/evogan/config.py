@@ -101,7 +101,9 @@ class Config:
     # fitness and discriminator
     fitness: str = _opt("logit", "logit (mean discriminator logit) or accuracy (the article's)")
     diversity_weight: float = _opt(
-        0.0, "add this times the spread of an agent's fakes to its fitness (rewards using z)"
+        0.0,
+        "add this times a diversity score to the fitness: the spread of an agent's fakes "
+        "(ga, es), or E-GAN's -log of the critic's gradient norm (egan)",
     )
     samples_per_agent: int = _opt(
         50, "fakes per agent per generation (all agents share the latents)"
