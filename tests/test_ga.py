@@ -39,7 +39,7 @@ BASE = {
 def setup(**changes):
     config = Config(**{**BASE, **changes})
     params = ga.GAParams.from_config(config, LAYOUT)
-    return params, ga.init(params, LAYOUT, generator=gen(0))
+    return params, ga.init(params, LAYOUT, rng=gen(0))
 
 
 def test_init():
@@ -54,7 +54,7 @@ def test_init():
 def test_tell_keeps_the_best_bit_for_bit_in_order(elitism):
     params, state = setup(elitism=elitism, mutation_rate=1.0, mutation_sigma=0.5)
     state = ga.GAState(state.population, torch.arange(8.0) + 1, 0)  # distinct sigmas
-    after, _ = ga.tell(params, state, FITNESS, generator=gen(1))
+    after, _ = ga.tell(params, state, FITNESS, rng=gen(1))
     best = ORDER[:elitism]
     assert torch.equal(after.population[:elitism], state.population[best])
     assert torch.equal(after.sigma[:elitism], state.sigma[best])
@@ -67,7 +67,7 @@ def test_tell_keeps_size_and_counts_generations():
     params, state = setup(population=9, elitism=2)  # 7 children: an odd number
     for generation in range(1, 4):
         fitness = torch.randn(9, generator=gen(generation))
-        state, _ = ga.tell(params, state, fitness, generator=gen(10 + generation))
+        state, _ = ga.tell(params, state, fitness, rng=gen(10 + generation))
         assert state.population.shape == (9, LAYOUT.size)
         assert state.sigma.shape == (9,)
         assert state.generation == generation
@@ -76,13 +76,13 @@ def test_tell_keeps_size_and_counts_generations():
 def test_tell_does_not_modify_its_input():
     params, state = setup()
     before = state.population.clone(), state.sigma.clone()
-    ga.tell(params, state, FITNESS, generator=gen(1))
+    ga.tell(params, state, FITNESS, rng=gen(1))
     assert torch.equal(state.population, before[0]) and torch.equal(state.sigma, before[1])
 
 
 def test_tell_metrics_exact():
     params, state = setup(mutation_sigma=0.125)
-    _, metrics = ga.tell(params, state, FITNESS, generator=gen(1))
+    _, metrics = ga.tell(params, state, FITNESS, rng=gen(1))
     assert metrics["fitness/best"] == 7.0
     assert metrics["fitness/mean"] == pytest.approx(13.0 / 8)
     assert metrics["fitness/std"] == pytest.approx(FITNESS.std().item())
@@ -95,23 +95,23 @@ def test_nan_fitness_is_an_error(where):
     fitness = FITNESS.clone()
     fitness[where] = math.nan
     with pytest.raises(EvoganError, match="NaN"):
-        ga.tell(params, state, fitness, generator=gen(1))
+        ga.tell(params, state, fitness, rng=gen(1))
 
 
 def test_tell_is_deterministic():
     params, state = setup()
-    a, _ = ga.tell(params, state, FITNESS, generator=gen(42))
-    b, _ = ga.tell(params, state, FITNESS, generator=gen(42))
-    c, _ = ga.tell(params, state, FITNESS, generator=gen(43))
+    a, _ = ga.tell(params, state, FITNESS, rng=gen(42))
+    b, _ = ga.tell(params, state, FITNESS, rng=gen(42))
+    c, _ = ga.tell(params, state, FITNESS, rng=gen(43))
     assert torch.equal(a.population, b.population) and torch.equal(a.sigma, b.sigma)
     assert not torch.equal(a.population, c.population)
 
 
 def test_init_is_deterministic():
     params, _ = setup()
-    a = ga.init(params, LAYOUT, generator=gen(5)).population
-    assert torch.equal(a, ga.init(params, LAYOUT, generator=gen(5)).population)
-    assert not torch.equal(a, ga.init(params, LAYOUT, generator=gen(6)).population)
+    a = ga.init(params, LAYOUT, rng=gen(5)).population
+    assert torch.equal(a, ga.init(params, LAYOUT, rng=gen(5)).population)
+    assert not torch.equal(a, ga.init(params, LAYOUT, rng=gen(6)).population)
 
 
 @pytest.mark.parametrize(
@@ -131,8 +131,8 @@ def test_population_too_small_is_an_error(changes):
 
 def test_smallest_population_that_fits():
     params = ga.GAParams.from_config(Config(**{**BASE, "population": 4}), LAYOUT)
-    state = ga.init(params, LAYOUT, generator=gen(0))
-    after, _ = ga.tell(params, state, torch.tensor([1.0, 4.0, 2.0, 3.0]), generator=gen(1))
+    state = ga.init(params, LAYOUT, rng=gen(0))
+    after, _ = ga.tell(params, state, torch.tensor([1.0, 4.0, 2.0, 3.0]), rng=gen(1))
     assert after.population.shape == (4, LAYOUT.size)
     assert torch.equal(after.population[:2], state.population[[1, 3]])
 
@@ -160,7 +160,7 @@ def test_every_operator_combination(selection, crossover, mutation):
     params, state = setup(
         selection=selection, crossover=crossover, mutation=mutation, mutation_rate=0.5
     )
-    after, metrics = ga.tell(params, state, FITNESS, generator=gen(1))
+    after, metrics = ga.tell(params, state, FITNESS, rng=gen(1))
     assert after.population.shape == state.population.shape
     assert after.population.dtype == state.population.dtype
     assert after.sigma.shape == (8,)
@@ -173,7 +173,7 @@ def test_every_operator_combination(selection, crossover, mutation):
 def test_truncation_parents_come_from_the_top_fraction():
     """No mutation, no crossover: every child is a copy of one of the 2 best agents."""
     params, state = setup(selection_fraction=0.25, crossover_rate=0.0, mutation_rate=0.0)
-    after, _ = ga.tell(params, state, FITNESS, generator=gen(1))
+    after, _ = ga.tell(params, state, FITNESS, rng=gen(1))
     top = state.population[ORDER[:2]]
     for child in after.population[2:]:
         assert any(torch.equal(child, parent) for parent in top)
@@ -181,7 +181,7 @@ def test_truncation_parents_come_from_the_top_fraction():
 
 def test_self_adaptive_sigma_per_agent():
     params, state = setup(sigma_schedule="self-adaptive", mutation_sigma=0.1)
-    after, metrics = ga.tell(params, state, FITNESS, generator=gen(1))
+    after, metrics = ga.tell(params, state, FITNESS, rng=gen(1))
     children = after.sigma[2:]
     assert torch.equal(after.sigma[:2], torch.full((2,), 0.1))  # elites keep theirs
     assert len(set(children.tolist())) == len(children)  # one step size per agent
@@ -192,24 +192,24 @@ def test_self_adaptive_sigma_per_agent():
 def test_self_adaptive_sigma_is_inherited():
     """Parents with sigma s give children near s: the geometric mean, then a log-normal step."""
     params, state = setup(sigma_schedule="self-adaptive", mutation_sigma=1e-3)
-    after, _ = ga.tell(params, state, FITNESS, generator=gen(1))
+    after, _ = ga.tell(params, state, FITNESS, rng=gen(1))
     tau = 1 / math.sqrt(2 * LAYOUT.size)
     assert ((after.sigma / 1e-3).log().abs() < 5 * tau).all()
 
 
 def test_constant_and_exponential_schedules():
     params, state = setup(mutation_sigma=0.2)
-    after, _ = ga.tell(params, state, FITNESS, generator=gen(1))
+    after, _ = ga.tell(params, state, FITNESS, rng=gen(1))
     assert torch.equal(after.sigma, torch.full((8,), 0.2))
     params, state = setup(sigma_schedule="exponential", mutation_sigma=0.2, sigma_decay=0.5)
     state = ga.GAState(state.population, state.sigma, generation=2)
-    after, metrics = ga.tell(params, state, FITNESS, generator=gen(1))
+    after, metrics = ga.tell(params, state, FITNESS, rng=gen(1))
     assert after.sigma[2:].tolist() == [pytest.approx(0.2 * 0.5**3)] * 6
     assert metrics["mutation/sigma"] == pytest.approx(0.025)
     params, state = setup(
         sigma_schedule="exponential", mutation_sigma=0.2, sigma_decay=0.5, sigma_min=0.1
     )
-    after, _ = ga.tell(params, state, FITNESS, generator=gen(1))
+    after, _ = ga.tell(params, state, FITNESS, rng=gen(1))
     assert after.sigma[2:].tolist() == [pytest.approx(0.1)] * 6
 
 

@@ -41,7 +41,7 @@ def test_flatten_unflatten_round_trip(kind):
     views = layout.unflatten(genome[None])
     for name, p in model.named_parameters():
         assert torch.equal(views[name][0], p)
-    population = layout.random_population(3, generator=gen(1))
+    population = layout.random_population(3, rng=gen(1))
     for row in population:
         assert torch.equal(layout.flatten(load_genome(model, layout, row)), row)
 
@@ -80,7 +80,7 @@ def _reference(model, layout, population, latents):
 def test_generate_equals_per_agent_loop(kind, shared, chunk):
     model = make_generator(kind)
     layout = GenomeLayout.of(model)
-    population = layout.random_population(7, generator=gen(3))
+    population = layout.random_population(7, rng=gen(3))
     shape = (6, 5) if shared else (7, 6, 5)
     latents = torch.randn(shape, generator=gen(4))
     with torch.no_grad():
@@ -96,7 +96,7 @@ def test_generate_shared_latents_give_each_agent_the_same_z():
     """Two copies of one genome draw identical images from shared latents."""
     model = make_generator("conv")
     layout = GenomeLayout.of(model)
-    genome = layout.random_population(1, generator=gen(5))
+    genome = layout.random_population(1, rng=gen(5))
     with torch.no_grad():
         images = generate(model, layout, genome.repeat(2, 1), torch.randn(4, 5, generator=gen()))
     assert torch.equal(images[0], images[1])
@@ -106,7 +106,7 @@ def test_generate_shared_latents_give_each_agent_the_same_z():
 def test_random_population_spread_per_segment(init):
     model = make_generator("basis", hidden=32, init=init)
     layout = GenomeLayout.of(model)
-    population = layout.random_population(4000, generator=gen(6))
+    population = layout.random_population(4000, rng=gen(6))
     assert population.shape == (4000, layout.size)
     for name, (a, b) in zip(layout.names, layout.segments, strict=True):
         want = layout.init_std[a].item()
@@ -117,6 +117,6 @@ def test_random_population_spread_per_segment(init):
 
 def test_random_population_is_seeded():
     layout = GenomeLayout.of(make_generator("mlp"))
-    a = layout.random_population(4, generator=gen(7))
-    assert torch.equal(a, layout.random_population(4, generator=gen(7)))
-    assert not torch.equal(a, layout.random_population(4, generator=gen(8)))
+    a = layout.random_population(4, rng=gen(7))
+    assert torch.equal(a, layout.random_population(4, rng=gen(7)))
+    assert not torch.equal(a, layout.random_population(4, rng=gen(8)))

@@ -57,7 +57,7 @@ def test_sizes_too_small_are_refused(field, value):
 def test_generate_equals_per_agent_loop(kind, shared):
     model = tiny(kind)
     layout = GenomeLayout.of(model)
-    population = layout.random_population(5, generator=gen(3))
+    population = layout.random_population(5, rng=gen(3))
     latents = torch.randn((4, 5) if shared else (5, 4, 5), generator=gen(4))
     with torch.no_grad():
         images = generate(model, layout, population, latents, chunk=2)
@@ -177,7 +177,7 @@ def test_subspace_genes_start_near_theta0():
 def test_subspace_gradient_reaches_the_genome():
     model = tiny("subspace")
     layout = GenomeLayout.of(model)
-    genome = layout.random_population(1, generator=gen(9)).requires_grad_(True)
+    genome = layout.random_population(1, rng=gen(9)).requires_grad_(True)
     images = generate(model, layout, genome, torch.randn(4, 5, generator=gen(10)))
     images.sum().backward()
     assert genome.grad is not None and genome.grad.abs().sum() > 0

@@ -26,7 +26,7 @@ def within(count: int, trials: int, p: float, sigmas: float = 4.0) -> bool:
 
 
 def cross(name: str, a, b, seed: int = 0):
-    return CROSSOVER[name](a, b, generator=gen(seed), segments=SEGMENTS)
+    return CROSSOVER[name](a, b, rng=gen(seed), segments=SEGMENTS)
 
 
 @pytest.mark.parametrize("name", sorted(CROSSOVER))
@@ -81,21 +81,21 @@ def test_two_point_swaps_one_inner_block():
 
 def test_uniform_swap_fraction():
     a, b = parents(200, 50)
-    c1, _ = uniform(a, b, generator=gen(), swap_prob=0.3)
+    c1, _ = uniform(a, b, rng=gen(), swap_prob=0.3)
     assert within(int((c1 == b).sum()), 200 * 50, 0.3)
 
 
 @pytest.mark.parametrize(("swap_prob", "child1_is"), [(0.0, "a"), (1.0, "b")])
 def test_uniform_extreme_probabilities(swap_prob, child1_is):
     a, b = parents()
-    c1, c2 = uniform(a, b, generator=gen(), swap_prob=swap_prob)
+    c1, c2 = uniform(a, b, rng=gen(), swap_prob=swap_prob)
     assert torch.equal(c1, a if child1_is == "a" else b)
     assert torch.equal(c2, b if child1_is == "a" else a)
 
 
 def test_layer_segments_come_whole_from_one_parent():
     a, b = parents(64)
-    c1, _ = layer(a, b, generator=gen(), segments=SEGMENTS)
+    c1, _ = layer(a, b, rng=gen(), segments=SEGMENTS)
     for start, stop in SEGMENTS:
         from_b = (c1[:, start:stop] == b[:, start:stop]).float()
         assert torch.equal(from_b.amin(dim=1), from_b.amax(dim=1))
@@ -104,7 +104,7 @@ def test_layer_segments_come_whole_from_one_parent():
 
 def test_blend_children_lie_between_parents():
     a, b = parents(64)
-    c1, c2 = blend(a, b, generator=gen())
+    c1, c2 = blend(a, b, rng=gen())
     low, high = torch.minimum(a, b) - 1e-6, torch.maximum(a, b) + 1e-6
     for child in (c1, c2):
         assert bool(((child >= low) & (child <= high)).all())
@@ -116,10 +116,10 @@ def test_blend_children_lie_between_parents():
 
 def test_blend_alpha_bounds_the_weight():
     a, b = parents(200)
-    c1, _ = blend(a, b, generator=gen(), alpha=0.1)
+    c1, _ = blend(a, b, rng=gen(), alpha=0.1)
     w = ((c1 - b) / (a - b)).mean(dim=1)
     assert float(w.min()) >= 0.4 - 1e-4 and float(w.max()) <= 0.6 + 1e-4
-    mid1, mid2 = blend(a, b, generator=gen(), alpha=0.0)
+    mid1, mid2 = blend(a, b, rng=gen(), alpha=0.0)
     assert torch.allclose(mid1, (a + b) / 2, atol=1e-6)
     assert torch.allclose(mid1, mid2, atol=1e-6)
 
@@ -127,9 +127,7 @@ def test_blend_alpha_bounds_the_weight():
 @pytest.mark.parametrize("name", sorted(CROSSOVER))
 def test_rate_zero_copies_parents(name):
     a, b = parents()
-    c1, c2 = crossover_population(
-        a, b, fn=CROSSOVER[name], rate=0.0, generator=gen(), segments=SEGMENTS
-    )
+    c1, c2 = crossover_population(a, b, fn=CROSSOVER[name], rate=0.0, rng=gen(), segments=SEGMENTS)
     assert torch.equal(c1, a) and torch.equal(c2, b)
     assert c1.data_ptr() != a.data_ptr() and c2.data_ptr() != b.data_ptr()
 
@@ -138,7 +136,7 @@ def test_rate_zero_copies_parents(name):
 def test_rate_is_the_fraction_of_crossed_pairs(name):
     a, b = torch.zeros(2000, 20), torch.ones(2000, 20)
     a0 = a.clone()
-    c1, c2 = crossover_population(a, b, fn=CROSSOVER[name], rate=0.3, generator=gen(9))
+    c1, c2 = crossover_population(a, b, fn=CROSSOVER[name], rate=0.3, rng=gen(9))
     crossed = (c1 != a).any(dim=1)
     assert within(int(crossed.sum()), 2000, 0.3)
     assert torch.equal(c1[~crossed], a[~crossed]) and torch.equal(c2[~crossed], b[~crossed])
@@ -148,14 +146,14 @@ def test_rate_is_the_fraction_of_crossed_pairs(name):
 
 def test_rate_one_crosses_every_pair_and_passes_options():
     a, b = parents()
-    c1, c2 = crossover_population(a, b, fn=uniform, rate=1.0, generator=gen(), swap_prob=1.0)
+    c1, c2 = crossover_population(a, b, fn=uniform, rate=1.0, rng=gen(), swap_prob=1.0)
     assert torch.equal(c1, b) and torch.equal(c2, a)
 
 
 def test_crossover_population_is_deterministic():
     a, b = parents(64)
     run = [
-        crossover_population(a, b, fn=CROSSOVER["uniform"], rate=0.5, generator=gen(seed))
+        crossover_population(a, b, fn=CROSSOVER["uniform"], rate=0.5, rng=gen(seed))
         for seed in (1, 1, 2)
     ]
     assert torch.equal(run[0][0], run[1][0]) and torch.equal(run[0][1], run[1][1])
@@ -165,22 +163,22 @@ def test_crossover_population_is_deterministic():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda a, b: crossover_population(a, b, fn=uniform, rate=-0.1, generator=gen()), "rate"),
-        (lambda a, b: crossover_population(a, b, fn=uniform, rate=1.5, generator=gen()), "rate"),
+        (lambda a, b: crossover_population(a, b, fn=uniform, rate=-0.1, rng=gen()), "rate"),
+        (lambda a, b: crossover_population(a, b, fn=uniform, rate=1.5, rng=gen()), "rate"),
         (
-            lambda a, b: crossover_population(a, b, fn=uniform, rate=1, generator=gen(), alpha=1),
+            lambda a, b: crossover_population(a, b, fn=uniform, rate=1, rng=gen(), alpha=1),
             "'alpha' is not accepted by uniform",
         ),
-        (lambda a, b: uniform(a, b, generator=gen(), swap_prob=2.0), "crossover.swap_prob"),
-        (lambda a, b: blend(a, b, generator=gen(), alpha=0.6), "crossover.alpha"),
-        (lambda a, b: blend(a, b, generator=gen(), alpha=-0.1), "crossover.alpha"),
-        (lambda a, b: layer(a, b, generator=gen()), "segments"),
-        (lambda a, b: layer(a, b, generator=gen(), segments=[(0, 5), (6, 20)]), "segments"),
-        (lambda a, b: layer(a, b, generator=gen(), segments=[(0, 5), (5, 19)]), "cover"),
-        (lambda a, b: layer(a, b, generator=gen(), segments=[(0, 12), (5, 20)]), "segments"),
-        (lambda a, b: uniform(a, b[:4], generator=gen()), "shape"),
-        (lambda a, b: CROSSOVER["single-point"](a[:, :1], b[:, :1], generator=gen()), ">= 2"),
-        (lambda a, b: CROSSOVER["two-point"](a[:, :2], b[:, :2], generator=gen()), ">= 3"),
+        (lambda a, b: uniform(a, b, rng=gen(), swap_prob=2.0), "crossover.swap_prob"),
+        (lambda a, b: blend(a, b, rng=gen(), alpha=0.6), "crossover.alpha"),
+        (lambda a, b: blend(a, b, rng=gen(), alpha=-0.1), "crossover.alpha"),
+        (lambda a, b: layer(a, b, rng=gen()), "segments"),
+        (lambda a, b: layer(a, b, rng=gen(), segments=[(0, 5), (6, 20)]), "segments"),
+        (lambda a, b: layer(a, b, rng=gen(), segments=[(0, 5), (5, 19)]), "cover"),
+        (lambda a, b: layer(a, b, rng=gen(), segments=[(0, 12), (5, 20)]), "segments"),
+        (lambda a, b: uniform(a, b[:4], rng=gen()), "shape"),
+        (lambda a, b: CROSSOVER["single-point"](a[:, :1], b[:, :1], rng=gen()), ">= 2"),
+        (lambda a, b: CROSSOVER["two-point"](a[:, :2], b[:, :2], rng=gen()), ">= 3"),
     ],
 )
 def test_bad_options_raise(call, message):

@@ -54,9 +54,9 @@ class GenomeLayout:
         """One generator's parameters as a genome ``[n_params]``."""
         return torch.cat([p.detach().reshape(-1) for p in generator.parameters()])
 
-    def random_population(self, pop: int, *, generator: torch.Generator) -> torch.Tensor:
+    def random_population(self, pop: int, *, rng: torch.Generator) -> torch.Tensor:
         """``[pop, n_params]`` independent random agents (the article's first generation)."""
-        noise = torch.randn(pop, self.size, generator=generator)
+        noise = torch.randn(pop, self.size, generator=rng)
         return noise * self.init_std
 
 

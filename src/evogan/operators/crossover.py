@@ -8,7 +8,7 @@ exactly once. The article's code gave both children the same genes, which
 halves the diversity a generation produces; ours never do. ``blend`` is the
 arithmetic crossover, which mixes values instead of swapping them.
 
-Every operator takes the same keywords (``generator``, ``segments``) so a
+Every operator takes the same keywords (``rng``, ``segments``) so a
 registry can call any of them; ``segments`` lists the ``(start, stop)`` slice
 of each parameter tensor in the flat genome and only ``layer`` uses it.
 """
@@ -40,10 +40,10 @@ Segments = Sequence[tuple[int, int]]
 
 
 class CrossoverFn(Protocol):
-    """``fn(a, b, *, generator, segments=None) -> (child1, child2)``; options have defaults."""
+    """``fn(a, b, *, rng, segments=None) -> (child1, child2)``; options have defaults."""
 
     def __call__(
-        self, a: Tensor, b: Tensor, *, generator: torch.Generator, segments: Segments | None = None
+        self, a: Tensor, b: Tensor, *, rng: torch.Generator, segments: Segments | None = None
     ) -> tuple[Tensor, Tensor]: ...
 
 
@@ -65,22 +65,22 @@ def _swap(a: Tensor, b: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def single_point(
-    a: Tensor, b: Tensor, *, generator: torch.Generator, segments: Segments | None = None
+    a: Tensor, b: Tensor, *, rng: torch.Generator, segments: Segments | None = None
 ) -> tuple[Tensor, Tensor]:
     """One cut ``c`` in [1, L-1] per pair: ``a[:c] ++ b[c:]`` and ``b[:c] ++ a[c:]``."""
     n, length = _check_pair(a, b, min_genes=2)
-    cut = torch.randint(1, length, (n, 1), generator=generator, device=a.device)
+    cut = torch.randint(1, length, (n, 1), generator=rng, device=a.device)
     return _swap(a, b, torch.arange(length, device=a.device) >= cut)
 
 
 def two_point(
-    a: Tensor, b: Tensor, *, generator: torch.Generator, segments: Segments | None = None
+    a: Tensor, b: Tensor, *, rng: torch.Generator, segments: Segments | None = None
 ) -> tuple[Tensor, Tensor]:
     """Swap genes ``[lo, hi)`` between two distinct cuts in [1, L-1]; all three parts non-empty."""
     n, length = _check_pair(a, b, min_genes=3)
-    first = torch.randint(1, length, (n, 1), generator=generator, device=a.device)
+    first = torch.randint(1, length, (n, 1), generator=rng, device=a.device)
     # Draw the second cut among the L-2 remaining points: distinct, and uniform over pairs.
-    second = torch.randint(1, length - 1, (n, 1), generator=generator, device=a.device)
+    second = torch.randint(1, length - 1, (n, 1), generator=rng, device=a.device)
     second = second + (second >= first).long()
     lo, hi = torch.minimum(first, second), torch.maximum(first, second)
     position = torch.arange(length, device=a.device)
@@ -91,7 +91,7 @@ def uniform(
     a: Tensor,
     b: Tensor,
     *,
-    generator: torch.Generator,
+    rng: torch.Generator,
     segments: Segments | None = None,
     swap_prob: float = 0.5,
 ) -> tuple[Tensor, Tensor]:
@@ -99,7 +99,7 @@ def uniform(
     if not 0.0 <= swap_prob <= 1.0:
         raise EvoganError(f"crossover.swap_prob must be in [0, 1], got {swap_prob}")
     _check_pair(a, b)
-    return _swap(a, b, torch.rand(a.shape, generator=generator, device=a.device) < swap_prob)
+    return _swap(a, b, torch.rand(a.shape, generator=rng, device=a.device) < swap_prob)
 
 
 def _segment_lengths(segments: Segments, length: int, device: torch.device) -> Tensor:
@@ -118,7 +118,7 @@ def _segment_lengths(segments: Segments, length: int, device: torch.device) -> T
 
 
 def layer(
-    a: Tensor, b: Tensor, *, generator: torch.Generator, segments: Segments | None = None
+    a: Tensor, b: Tensor, *, rng: torch.Generator, segments: Segments | None = None
 ) -> tuple[Tensor, Tensor]:
     """Per pair and per segment, a fair coin picks which parent gives child 1 that whole layer.
 
@@ -129,7 +129,7 @@ def layer(
         raise EvoganError("layer crossover needs the genome's layer segments")
     n, length = _check_pair(a, b)
     lengths = _segment_lengths(segments, length, a.device)
-    coins = torch.rand((n, len(lengths)), generator=generator, device=a.device) < 0.5
+    coins = torch.rand((n, len(lengths)), generator=rng, device=a.device) < 0.5
     return _swap(a, b, coins.repeat_interleave(lengths, dim=1))
 
 
@@ -137,7 +137,7 @@ def blend(
     a: Tensor,
     b: Tensor,
     *,
-    generator: torch.Generator,
+    rng: torch.Generator,
     segments: Segments | None = None,
     alpha: float = 0.5,
 ) -> tuple[Tensor, Tensor]:
@@ -153,7 +153,7 @@ def blend(
     n, _ = _check_pair(a, b)
     if not a.is_floating_point():
         raise EvoganError(f"blend crossover needs floating-point genomes, got {a.dtype}")
-    u = torch.rand((n, 1), generator=generator, device=a.device, dtype=a.dtype)
+    u = torch.rand((n, 1), generator=rng, device=a.device, dtype=a.dtype)
     w = 0.5 + alpha * (2.0 * u - 1.0)
     return torch.lerp(b, a, w), torch.lerp(a, b, w)
 
@@ -173,7 +173,7 @@ def _check_options(fn: CrossoverFn, options: dict[str, Any]) -> None:
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return
     accepted = {name for name, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    accepted.discard("generator")
+    accepted.discard("rng")
     for name in options:
         if name not in accepted:
             raise EvoganError(
@@ -188,7 +188,7 @@ def crossover_population(
     *,
     fn: CrossoverFn,
     rate: float,
-    generator: torch.Generator,
+    rng: torch.Generator,
     **options: Any,
 ) -> tuple[Tensor, Tensor]:
     """Cross each pair with probability ``rate``; the other pairs' children copy their parents."""
@@ -196,9 +196,9 @@ def crossover_population(
         raise EvoganError(f"crossover.rate must be in [0, 1], got {rate}")
     n, _ = _check_pair(parents_a, parents_b)
     _check_options(fn, options)
-    crossed = (torch.rand(n, generator=generator, device=parents_a.device) < rate).nonzero()[:, 0]
+    crossed = (torch.rand(n, generator=rng, device=parents_a.device) < rate).nonzero()[:, 0]
     children_a, children_b = parents_a.clone(), parents_b.clone()
     if crossed.numel() > 0:
         pair = (parents_a[crossed], parents_b[crossed])
-        children_a[crossed], children_b[crossed] = fn(*pair, generator=generator, **options)
+        children_a[crossed], children_b[crossed] = fn(*pair, rng=rng, **options)
     return children_a, children_b

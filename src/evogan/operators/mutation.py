@@ -35,13 +35,13 @@ __all__ = [
 
 
 class MutationFn(Protocol):
-    """``fn(population, *, generator, rate, sigma, init_std) -> mutated copy``."""
+    """``fn(population, *, rng, rate, sigma, init_std) -> mutated copy``."""
 
     def __call__(
         self,
         population: Tensor,
         *,
-        generator: torch.Generator,
+        rng: torch.Generator,
         rate: float = ...,
         sigma: Tensor | float = ...,
         init_std: Tensor | float = ...,
@@ -77,7 +77,7 @@ def _scale(value: Tensor | float, name: str, size: int, like: Tensor) -> Tensor:
 def reset(
     population: Tensor,
     *,
-    generator: torch.Generator,
+    rng: torch.Generator,
     rate: float = 0.1,
     init_std: Tensor | float = 1.0,
     sigma: Tensor | float | None = None,
@@ -92,9 +92,9 @@ def reset(
     std = _scale(init_std, "init_std", length, population)
     device = population.device
     # Draw for every agent, mutated or not, so the stream used does not depend on the coins.
-    mutated = torch.rand(n, generator=generator, device=device) < rate
-    gene = torch.randint(length, (n,), generator=generator, device=device)
-    fresh = torch.randn(n, generator=generator, device=device, dtype=population.dtype)
+    mutated = torch.rand(n, generator=rng, device=device) < rate
+    gene = torch.randint(length, (n,), generator=rng, device=device)
+    fresh = torch.randn(n, generator=rng, device=device, dtype=population.dtype)
     fresh = fresh * (std[gene] if std.ndim else std)
     out = population.clone()
     rows = mutated.nonzero()[:, 0]
@@ -105,7 +105,7 @@ def reset(
 def gaussian(
     population: Tensor,
     *,
-    generator: torch.Generator,
+    rng: torch.Generator,
     rate: float = 0.1,
     sigma: Tensor | float = 0.02,
     init_std: Tensor | float | None = None,
@@ -123,10 +123,8 @@ def gaussian(
     if init_std is not None:
         step = step * _scale(init_std, "init_std", length, population)
     device = population.device
-    mutated = torch.rand(population.shape, generator=generator, device=device) < rate
-    noise = torch.randn(
-        population.shape, generator=generator, device=device, dtype=population.dtype
-    )
+    mutated = torch.rand(population.shape, generator=rng, device=device) < rate
+    noise = torch.randn(population.shape, generator=rng, device=device, dtype=population.dtype)
     # where() rather than adding a masked delta, so untouched genes stay bit-identical.
     return torch.where(mutated, population + step * noise, population)
 
@@ -137,7 +135,7 @@ MUTATION: dict[str, MutationFn] = {"reset": reset, "gaussian": gaussian}
 def self_adapt_sigma(
     sigma: Tensor,
     *,
-    generator: torch.Generator,
+    rng: torch.Generator,
     tau: float | None = None,
     n_genes: int | None = None,
 ) -> Tensor:
@@ -158,7 +156,7 @@ def self_adapt_sigma(
         tau = 1.0 / math.sqrt(2.0 * n_genes)
     if not (math.isfinite(tau) and tau >= 0):
         raise EvoganError(f"mutation.tau must be finite and >= 0, got {tau}")
-    noise = torch.randn(sigma.shape, generator=generator, device=sigma.device, dtype=sigma.dtype)
+    noise = torch.randn(sigma.shape, generator=rng, device=sigma.device, dtype=sigma.dtype)
     info = torch.finfo(sigma.dtype)
     return torch.clamp(sigma * torch.exp(tau * noise), info.tiny, info.max)
 

@@ -22,9 +22,9 @@ __all__ = ["SELECTION", "SelectionFn", "elite_indices", "ranking", "tournament",
 
 
 class SelectionFn(Protocol):
-    """``fn(fitness, n, *, generator) -> parent indices [n]``; options have defaults."""
+    """``fn(fitness, n, *, rng) -> parent indices [n]``; options have defaults."""
 
-    def __call__(self, fitness: Tensor, n: int, *, generator: torch.Generator) -> Tensor: ...
+    def __call__(self, fitness: Tensor, n: int, *, rng: torch.Generator) -> Tensor: ...
 
 
 def _check_fitness(fitness: Tensor) -> None:
@@ -60,9 +60,7 @@ def elite_indices(fitness: Tensor, n: int) -> Tensor:
     return ranking(fitness)[:n]
 
 
-def truncation(
-    fitness: Tensor, n: int, *, generator: torch.Generator, fraction: float = 0.2
-) -> Tensor:
+def truncation(fitness: Tensor, n: int, *, rng: torch.Generator, fraction: float = 0.2) -> Tensor:
     """``n`` parents drawn uniformly, with replacement, among the ceil(fraction*pop) fittest."""
     if not 0.0 < fraction <= 1.0:
         raise EvoganError(f"selection.fraction must be in (0, 1], got {fraction}")
@@ -70,11 +68,11 @@ def truncation(
     order = ranking(fitness)
     # The epsilon keeps e.g. 0.1 * 30 = 3.0000000000000004 from rounding up to 4.
     kept = max(1, math.ceil(fraction * order.numel() - 1e-9))
-    pick = torch.randint(kept, (n,), generator=generator, device=fitness.device)
+    pick = torch.randint(kept, (n,), generator=rng, device=fitness.device)
     return order[pick]
 
 
-def tournament(fitness: Tensor, n: int, *, generator: torch.Generator, k: int = 3) -> Tensor:
+def tournament(fitness: Tensor, n: int, *, rng: torch.Generator, k: int = 3) -> Tensor:
     """``n`` tournaments of ``k`` agents drawn with replacement; each yields its fittest."""
     if k < 1:
         raise EvoganError(f"selection.k must be >= 1, got {k}")
@@ -83,7 +81,7 @@ def tournament(fitness: Tensor, n: int, *, generator: torch.Generator, k: int = 
     # Comparing ranks rather than raw fitness breaks ties the same way truncation does.
     rank = torch.empty_like(order)
     rank[order] = torch.arange(order.numel(), device=order.device)
-    contestants = torch.randint(order.numel(), (n, k), generator=generator, device=fitness.device)
+    contestants = torch.randint(order.numel(), (n, k), generator=rng, device=fitness.device)
     return order[rank[contestants].amin(dim=1)]
 
 

@@ -88,7 +88,7 @@ class EGANTrainer:
     def init(self, rng: torch.Generator) -> EGANState:
         """Parents start at the module's PyTorch init, all but the first moved by a tenth
         of the init spread: identical parents would breed identical twins forever."""
-        noise = self.layout.random_population(self.parents, generator=rng)
+        noise = self.layout.random_population(self.parents, rng=rng)
         noise[0] = 0
         if self.layout.initial is None:
             parents = noise

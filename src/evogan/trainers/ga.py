@@ -112,9 +112,9 @@ def check_population(config: Config) -> None:
         )
 
 
-def init(params: GAParams, layout: GenomeLayout, *, generator: torch.Generator) -> GAState:
+def init(params: GAParams, layout: GenomeLayout, *, rng: torch.Generator) -> GAState:
     """Generation 0: independent random agents, every one with the initial sigma."""
-    population = layout.random_population(params.population, generator=generator)
+    population = layout.random_population(params.population, rng=rng)
     return GAState(population, torch.full((params.population,), params.sigma0), 0)
 
 
@@ -123,7 +123,7 @@ def ask(state: GAState) -> torch.Tensor:
 
 
 def tell(
-    params: GAParams, state: GAState, fitness: torch.Tensor, *, generator: torch.Generator
+    params: GAParams, state: GAState, fitness: torch.Tensor, *, rng: torch.Generator
 ) -> tuple[GAState, dict[str, float]]:
     """Selection, crossover and mutation: the next generation and this one's metrics."""
     if torch.isnan(fitness).any():
@@ -133,21 +133,21 @@ def tell(
     elites = elite_indices(fitness, params.elitism)
     n_children = params.population - params.elitism
     n_pairs = (n_children + 1) // 2
-    mothers = params.select(fitness, n_pairs, generator=generator)
-    fathers = params.select(fitness, n_pairs, generator=generator)
+    mothers = params.select(fitness, n_pairs, rng=rng)
+    fathers = params.select(fitness, n_pairs, rng=rng)
     children_a, children_b = crossover_population(
         population[mothers],
         population[fathers],
         fn=CROSSOVER[params.crossover],
         rate=params.crossover_rate,
-        generator=generator,
+        rng=rng,
         **params.crossover_options,
     )
     children = torch.cat([children_a, children_b])[:n_children]
-    child_sigma = next_sigma(params, state, mothers, fathers, generator=generator)[:n_children]
+    child_sigma = next_sigma(params, state, mothers, fathers, rng=rng)[:n_children]
     children = MUTATION[params.mutation](
         children,
-        generator=generator,
+        rng=rng,
         rate=params.mutation_rate,
         sigma=child_sigma,
         init_std=params.init_std,
@@ -172,13 +172,13 @@ def next_sigma(
     mothers: torch.Tensor,
     fathers: torch.Tensor,
     *,
-    generator: torch.Generator,
+    rng: torch.Generator,
 ) -> torch.Tensor:
     """Mutation step of each child: scheduled, or inherited and perturbed (self-adaptive)."""
     if params.sigma_schedule == "self-adaptive":
         inherited = torch.sqrt(state.sigma[mothers] * state.sigma[fathers])
         pair_sigma = torch.cat([inherited, inherited])
-        return self_adapt_sigma(pair_sigma, generator=generator, n_genes=len(params.init_std))
+        return self_adapt_sigma(pair_sigma, rng=rng, n_genes=len(params.init_std))
     value = scheduled_sigma(
         state.generation + 1,
         sigma0=params.sigma0,
@@ -207,7 +207,7 @@ class GATrainer:
         return cls(GAParams.from_config(config, layout), layout)
 
     def init(self, rng: torch.Generator) -> GAState:
-        return init(self.params, self.layout, generator=rng)
+        return init(self.params, self.layout, rng=rng)
 
     def step(
         self, state: GAState, arena: Arena, streams: Streams
@@ -217,7 +217,7 @@ class GATrainer:
         critic_metrics = arena.train_critic(population, streams)
         fitness, score_metrics = arena.score(population, streams)
         best_genome, best_fitness = best(state, fitness)
-        next_state, metrics = tell(self.params, state, fitness, generator=streams.ga)
+        next_state, metrics = tell(self.params, state, fitness, rng=streams.ga)
         next_state = dataclasses.replace(next_state, best=best_genome, best_fitness=best_fitness)
         return next_state, {**metrics, **critic_metrics, **score_metrics}
 

@@ -57,7 +57,7 @@ class GradientTrainer:
         """
         if self.layout.initial is not None:
             return self._state(self.layout.initial, generation=0)
-        return self._state(self.layout.random_population(1, generator=rng)[0], generation=0)
+        return self._state(self.layout.random_population(1, rng=rng)[0], generation=0)
 
     def _state(self, genome: torch.Tensor, *, generation: int) -> GradientState:
         leaf = genome.detach().clone().requires_grad_(True)
