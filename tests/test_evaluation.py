@@ -14,7 +14,7 @@ from evogan.networks import build_discriminator
 def test_logits_and_spread_match_a_per_agent_loop():
     model = make_generator("basis")
     layout = GenomeLayout.of(model)
-    population = layout.random_population(5, generator=gen(1))
+    population = layout.random_population(5, rng=gen(1))
     latents = torch.randn(7, model.spec.latent_dim, generator=gen(2))
     disc = build_discriminator(8, filters=8)
     logits, spread = LocalEvaluator(model, layout).evaluate(population, latents, disc)
@@ -30,7 +30,7 @@ def test_logits_and_spread_match_a_per_agent_loop():
 def test_spread_is_zero_for_an_agent_that_ignores_its_latent():
     model = make_generator("mlp")
     layout = GenomeLayout.of(model)
-    population = layout.random_population(2, generator=gen(3))
+    population = layout.random_population(2, rng=gen(3))
     first_weight = layout.segments[0]  # the weights that read z
     population[0, first_weight[0] : first_weight[1]] = 0.0
     latents = torch.randn(6, model.spec.latent_dim, generator=gen(4))
@@ -42,7 +42,7 @@ def test_spread_is_zero_for_an_agent_that_ignores_its_latent():
 def test_groups_of_agents_do_not_change_the_result(monkeypatch):
     model = make_generator("conv")
     layout = GenomeLayout.of(model)
-    population = layout.random_population(6, generator=gen(5))
+    population = layout.random_population(6, rng=gen(5))
     latents = torch.randn(4, model.spec.latent_dim, generator=gen(6))
     disc = build_discriminator(8, filters=8)
     whole, _ = LocalEvaluator(model, layout).evaluate(population, latents, disc)
