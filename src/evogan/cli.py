@@ -88,6 +88,10 @@ def train(
         every, count = run.config.eval_every, run.config.eval_samples
         callbacks.append(QualityCallback(evaluator, every=every, samples=count))
     callbacks.append(RunDirectory(directory))
+    if run.config.tensorboard:
+        from evogan.tensorboard import TensorBoard
+
+        callbacks.append(TensorBoard(directory))
     if run.config.progress:
         callbacks.append(ProgressBar())
     result = evolve_run(run, callbacks)

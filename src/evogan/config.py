@@ -138,6 +138,9 @@ class Config:
         None, "write one every N generations instead of --checkpoint-interval (0: at the end)"
     )
     progress: bool = _opt(True, "show a live progress bar")
+    tensorboard: bool = _opt(
+        False, "also write metrics, sample grids and fitness histograms for TensorBoard"
+    )
     eval_every: int = _opt(0, "compute FID & co. every N generations (0: never; labelled data)")
     eval_samples: int = _opt(1000, "samples drawn for each of those evaluations")
     mixture: int = _opt(

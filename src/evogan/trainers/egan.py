@@ -57,6 +57,7 @@ class EGANState:
     adam_t: int  # Adam steps taken along every lineage
     generation: int
     best_fitness: float = float("-inf")  # the best survivor's fitness
+    fitness: torch.Tensor | None = None  # [children] of the last generation
 
     @property
     def population(self) -> torch.Tensor:
@@ -127,6 +128,7 @@ class EGANTrainer:
             adam_t=state.adam_t + 1,
             generation=state.generation + 1,
             best_fitness=float(fitness[survivors[0]]),
+            fitness=fitness,
         )
         chosen = torch.bincount(loss_of[survivors], minlength=len(LOSSES)) / len(survivors)
         metrics = {

@@ -47,6 +47,7 @@ class ESState:
     generation: int
     population: torch.Tensor  # [pop, n] the last sampled genomes (real units)
     best_fitness: float = float("-inf")  # the mean's fitness in the last generation
+    fitness: torch.Tensor | None = None  # [pop] of the last sampled genomes
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class ESTrainer:
             generation=state.generation + 1,
             population=population,
             best_fitness=float(fitness[0]),
+            fitness=fitness[1:],
         )
         metrics = {
             "fitness/best": fitness.max().item(),

@@ -90,6 +90,7 @@ class GAState:
     generation: int
     best: torch.Tensor | None = None  # the fittest genome of the last scored generation
     best_fitness: float = float("-inf")
+    fitness: torch.Tensor | None = None  # [pop] of the last scored generation
 
 
 def check_choice(option: str, value: str, choices: Any) -> None:
@@ -218,7 +219,9 @@ class GATrainer:
         fitness, score_metrics = arena.score(population, streams)
         best_genome, best_fitness = best(state, fitness)
         next_state, metrics = tell(self.params, state, fitness, rng=streams.ga)
-        next_state = dataclasses.replace(next_state, best=best_genome, best_fitness=best_fitness)
+        next_state = dataclasses.replace(
+            next_state, best=best_genome, best_fitness=best_fitness, fitness=fitness
+        )
         return next_state, {**metrics, **critic_metrics, **score_metrics}
 
     def best(self, state: GAState) -> tuple[torch.Tensor, float]:
