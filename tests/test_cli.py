@@ -273,3 +273,29 @@ def test_ctrl_c_stops_cleanly_saves_and_resumes(tmp_path):
     ok(evogan("train", "--resume", "run", "--generations", str(done + 2), cwd=tmp_path))
     resumed = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert resumed["generations"] == done + 2 and "generations" in resumed["stop"]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--trainer", "es"],
+        [
+            "--trainer",
+            "es",
+            "--generator",
+            "subspace",
+            "--genome-dim",
+            "40",
+            "--dcgan-channels",
+            "4",
+        ],
+        ["--trainer", "gradient", "--generator", "dcgan", "--dcgan-channels", "4"],
+        ["--trainer", "egan", "--generator", "dcgan", "--dcgan-channels", "4", "--population", "2"],
+    ],
+    ids=["es", "es-subspace", "dcgan-gradient", "egan"],
+)
+def test_every_trainer_and_family_trains_and_samples(tmp_path, options):
+    args = [*TINY_ARGS, *options]  # later flags win: egan's --population 2
+    ok(evogan("train", *args, "--generations", "2", "--out", "run", cwd=tmp_path))
+    ok(evogan("sample", "run", "-n", "4", "-o", "s.npy", cwd=tmp_path))
+    assert np.load(tmp_path / "s.npy").shape == (4, 1, 8, 8)
