@@ -61,7 +61,7 @@ def cell(values: list[Any]) -> str:
 
 
 REFERENCE_METHOD = "dcgan-gradient"  # the gradient tool a user would pick instead
-AT_MAX = [("IS", "eval/inception_score"), ("class entropy", "eval/class_entropy"),
+AT_MAX = [("IS", "eval/is"), ("class entropy", "eval/class_entropy"),
           ("class TVD", "eval/class_tvd"), ("precision", "eval/precision"),
           ("recall", "eval/recall")]  # fmt: skip
 
