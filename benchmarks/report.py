@@ -38,9 +38,11 @@ def projection_line(result: dict[str, Any]) -> list[str]:
     sub = result.get("subspace")
     if sub is None:
         return []
+    command = result.get("subspace_command", result["command"])
     return [
         "",
-        f"Subspace family (genome {sub['genome_dim']:.0f} -> {sub['full_weights']:.0f} weights): "
+        f"`{command}`: subspace family (genome {sub['genome_dim']:.0f} -> "
+        f"{sub['full_weights']:.0f} weights): "
         f"building {sub['agents_built']:.0f} agents' weights takes "
         f"{1000 * sub['projection_s']:.1f} ms of a {1000 * sub['generation_s']:.0f} ms "
         f"generation ({100 * sub['projection_share']:.1f} %).",

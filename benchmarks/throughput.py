@@ -21,6 +21,7 @@ Usage: python benchmarks/throughput.py [--quick]
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import torch
@@ -30,7 +31,7 @@ from evogan.critic import score
 from evogan.engine import Evolution
 from evogan.genome import generate
 
-from common import MNIST_DIR, write_result
+from common import MNIST_DIR, RESULTS, write_result
 
 
 def best_of(repeats: int, fn) -> float:  # type: ignore[no-untyped-def]
@@ -139,10 +140,17 @@ def projection_share(repeats: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller slices")
+    parser.add_argument("--subspace-only", action="store_true",
+                        help="only the subspace share; keep the file's other rows")  # fmt: skip
     args = parser.parse_args()
     repeats, agents = (2, 20) if args.quick else (5, 100)
-    rows = [measure(population, repeats, agents) for population in (100, 1000)]
-    for row in rows:
+    if args.subspace_only:
+        previous = json.loads((RESULTS / "throughput.json").read_text())
+        rows, command = previous["rows"], previous["command"]
+    else:
+        rows = [measure(population, repeats, agents) for population in (100, 1000)]
+        command = "python benchmarks/throughput.py"
+    for row in rows if not args.subspace_only else []:
         print(
             f"population {row['population']:>5}: evaluation {row['evaluation_samples_per_s']:.0f}"
             f" samples/s = {100 * row['fraction_of_ceiling']:.0f} % of the ceiling"
@@ -156,10 +164,10 @@ def main() -> None:
         f"{1000 * subspace['projection_s']:.1f} ms of a {1000 * subspace['generation_s']:.0f} ms "
         f"generation ({100 * subspace['projection_share']:.1f} %)"
     )
-    write_result(
-        "throughput",
-        {"command": "python benchmarks/throughput.py", "rows": rows, "subspace": subspace},
-    )
+    result = {"command": command, "rows": rows, "subspace": subspace}
+    if args.subspace_only:
+        result["subspace_command"] = "python benchmarks/throughput.py --subspace-only"
+    write_result("throughput", result)
 
 
 if __name__ == "__main__":
