@@ -127,6 +127,15 @@ def ceiling_table(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def hybrid_table(result: dict[str, Any]) -> list[str]:
+    lines = ["| method | s / generation | generations / s | x a DCGAN step |",
+             "|---|---:|---:|---:|"]  # fmt: skip
+    for r in result["rows"]:
+        lines.append(f"| {r['method']} | {r['seconds_per_generation']:.3f} "
+                     f"| {r['generations_per_s']:.2f} | {r['ratio_to_dcgan_step']:.2f} |")  # fmt: skip
+    return lines
+
+
 def sweep_table(result: dict[str, Any]) -> list[str]:
     lines = ["| setting | seed | generations in the budget | FID | class entropy | class TVD |",
              "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
@@ -144,6 +153,7 @@ def main() -> None:
         ("Memory", "memory", memory_table),
         ("Quality against time (MNIST)", "quality_vs_time", quality_table),
         ("Ceiling: what each family can reach at all (MNIST)", "ceiling", ceiling_table),
+        ("Cost of the E-GAN hybrid (MNIST, one thread)", "hybrid_cost", hybrid_table),
         ("Choosing the defaults (digits)", "digits_sweep", sweep_table),
     ):
         result = load(name)

@@ -14,6 +14,7 @@ SCRIPTS = [
     "throughput.py",
     "memory.py",
     "ceiling.py",
+    "hybrid_cost.py",
     "quality_vs_time.py",
     "digits_sweep.py",
     "report.py",

@@ -1,0 +1,65 @@
+"""What a generation of the E-GAN hybrid costs against a gradient DCGAN step.
+
+Both on MNIST with the dcgan family and the same critic, one thread, timed
+in alternation in one process (so both see the same machine load): seconds
+per generation of ``--preset egan`` (one parent, three children by one Adam
+step each, scored, the critic trained) and of ``--preset dcgan`` (one critic
+step, one generator step), with and without loss mutation (one child).
+
+Usage: python benchmarks/hybrid_cost.py [--steps 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Any
+
+import torch
+
+from common import MNIST_DIR, write_result
+
+RUNS = {
+    "dcgan-gradient": ("dcgan", {}),
+    "egan": ("egan", {}),
+    "egan-loss-mutation": ("egan", {"loss_mutation": True}),
+}
+
+
+def start(preset: str, options: dict[str, Any]) -> Any:
+    from evogan.config import build_config, load_preset
+    from evogan.engine import Evolution
+
+    common = {"data_dir": str(MNIST_DIR), "subset": "0:5000", "threads": 1, "progress": False}
+    return Evolution.start(
+        build_config(("preset", load_preset(preset)), ("bench", common | options))
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=20)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    runs = {name: start(preset, options) for name, (preset, options) in RUNS.items()}
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(args.steps):
+        for name, run in runs.items():
+            began = time.perf_counter()
+            run.step()
+            times[name].append(time.perf_counter() - began)
+    seconds = {name: statistics.median(t[2:]) for name, t in times.items()}
+    base = seconds["dcgan-gradient"]
+    rows = [{"method": name, "seconds_per_generation": s, "generations_per_s": 1 / s,
+             "ratio_to_dcgan_step": s / base} for name, s in seconds.items()]  # fmt: skip
+    for row in rows:
+        print(f"{row['method']:>20}: {row['seconds_per_generation']:.3f} s/generation "
+              f"({row['generations_per_s']:.2f}/s), "
+              f"{row['ratio_to_dcgan_step']:.2f}x a DCGAN step")  # fmt: skip
+    command = f"python benchmarks/hybrid_cost.py --steps {args.steps}"
+    write_result("hybrid_cost", {"command": command, "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
