@@ -116,7 +116,18 @@ def load_file(path: Path) -> dict[str, Any]:
         raise EvoganError(f"{path}: unreadable checkpoint ({type(err).__name__})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise EvoganError(f"{path}: not an evogan checkpoint of format {FORMAT}")
+    for key, kind in ENTRIES.items():
+        if not isinstance(state.get(key), kind):
+            raise EvoganError(f"{path}: checkpoint entry {key!r} is missing or damaged")
     return state
+
+
+# What a checkpoint holds, by type: a file with the right checksum can still be
+# someone else's pickle, or be written by a different build of this format.
+ENTRIES: dict[str, type | tuple[type, ...]] = {
+    "config": dict, "trainer": dict, "critic": dict, "streams": dict,
+    "torch_rng": (torch.Tensor, type(None)), "elapsed": (int, float), "history": list,
+}  # fmt: skip
 
 
 def resume(directory: Path, overrides: dict[str, Any] | None = None) -> Evolution:
@@ -126,12 +137,17 @@ def resume(directory: Path, overrides: dict[str, Any] | None = None) -> Evolutio
     config = build_config(("checkpoint", state["config"]), ("override", overrides or {}))
     parts = Components.build(config)
     streams = Streams.from_seed(config.seed)
-    streams.load_state_dict(state["streams"])
-    parts.critic.load_state_dict(state["critic"])
     try:
+        streams.load_state_dict(state["streams"])
+        parts.critic.load_state_dict(state["critic"])
         trainer_state = parts.trainer.load_state_dict(state["trainer"])
-    except (KeyError, TypeError) as err:
-        raise EvoganError(f"{directory}: checkpoint trainer state is incomplete ({err})") from None
+        if state["torch_rng"] is not None:
+            torch.Generator().set_state(state["torch_rng"])  # fails now, not at the first step
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
+        details = " ".join(str(err).split())  # load_state_dict lists its keys on many lines
+        raise EvoganError(
+            f"{directory}: checkpoint state does not fit its run ({details})"
+        ) from None
     return Evolution(
         parts=parts,
         streams=streams,

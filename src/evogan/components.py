@@ -6,15 +6,17 @@ names, population size) before anything is written to the run directory.
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import torch
 
 from evogan.arena import Arena
 from evogan.config import Config
-from evogan.critic import Critic
+from evogan.critic import SCORING_CHUNK, Critic
 from evogan.data import ImageDataset, load_dataset, parse_subset
+from evogan.data.dataset import FLOAT_BYTES, check_fits
 from evogan.errors import EvoganError
 from evogan.evaluation import Evaluator, LocalEvaluator
 from evogan.fitness import FITNESS
@@ -51,6 +53,7 @@ class Components:
             config.dataset, data_dir=config.data_dir, subset=subset, image_size=config.image_size
         )
         spec = generator_spec(config, data.image_size)
+        check_memory(config, data, spec)
         # Initial weights from the seed without touching the caller's global RNG.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
@@ -169,6 +172,7 @@ def resolve_device(name: str) -> torch.device:
 
 # option -> (lowest, highest, whether each bound is included); None: unbounded
 RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
+    "seed": (0, 2**32 - 1, True, True),  # torch takes 64 bits; Streams multiplies it by 1000
     "population": (1, None, True, True),
     "generations": (1, None, True, True),
     "samples_per_agent": (1, None, True, True),
@@ -200,7 +204,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "mixture": (0, None, True, True),
     "ray_workers": (1, None, True, True),
     "mixture_steps": (0, None, True, True),
-    "threads": (1, None, True, True),
+    "threads": (1, 1024, True, True),  # torch takes a C int; each thread is an OS thread
     "eval_samples": (10, None, True, True),
     "time_budget": (0, None, False, True),
     "es_sigma": (0, None, False, True),
@@ -211,6 +215,10 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
 
 def check_numbers(config: Config) -> None:
     """Every numeric option within its range, before anything runs or is written."""
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if isinstance(value, float) and not math.isfinite(value):  # nan passes every < and >
+            raise EvoganError(f"--{f.name.replace('_', '-')} must be a finite number, got {value}")
     for name, (low, high, low_in, high_in) in RANGES.items():
         value = getattr(config, name)
         if value is None:
@@ -227,3 +235,55 @@ def check_numbers(config: Config) -> None:
         raise EvoganError("--mixture 1 is the single best generator: use 0, or 2 and more")
     if config.init not in ("scaled", "normal"):
         raise EvoganError(f"--init: unknown {config.init!r} (choose from scaled, normal)")
+
+
+# Copies of the population a generation holds at once: parents, children, and
+# the mutation noise (ES: mean, noise and the mirrored samples).
+POPULATION_COPIES = 3
+# Floats of the subspace generator's fixed theta0 and sparse P per full weight.
+SUBSPACE_FLOATS = 16
+
+
+def check_memory(
+    config: Config, data: ImageDataset, spec: GeneratorSpec, *, limit: int | None = None
+) -> None:
+    """Refuse sizes whose tensors cannot fit in memory, naming the option that asks for most.
+
+    Rough estimates in bytes of what a generation holds: the population
+    ``[pop, genes]``, one generator, one scoring chunk of fakes and reals with
+    the critic's activations, a critic step, the critic with its Adam state.
+    """
+    genes, weights = count_genes(spec)
+    side, filters = data.image_size, config.disc_filters
+    image = side * side * FLOAT_BYTES
+    activations = image * filters  # two convs, their activations and dropout masks
+    critic = filters * (9 * filters + side * side // 16)
+    chunk = max(config.samples_per_agent, SCORING_CHUNK)
+    copies = SUBSPACE_FLOATS if spec.kind == "subspace" else 2
+    needs = [
+        ("population", config.population * genes * POPULATION_COPIES * FLOAT_BYTES,
+         f"{config.population:,} agents of {genes:,} genes"),
+        ("generator", weights * copies * FLOAT_BYTES,
+         f"a {spec.kind} generator of {weights:,} weights"),
+        ("samples_per_agent", (chunk + config.samples_per_agent) * image
+         + SCORING_CHUNK * activations, f"scoring {chunk:,} fakes of {side}x{side}"),
+        ("disc_batch", 2 * config.disc_batch * (image + activations),
+         f"critic steps on {2 * config.disc_batch:,} images of {side}x{side}"),
+        ("disc_filters", 5 * critic * FLOAT_BYTES, f"a critic of {critic:,} weights"),
+    ]  # fmt: skip
+    option, _, what = max(needs, key=lambda need: need[1])
+    total = sum(need for _, need, _ in needs) + data.images.nbytes
+    flag = f"--{option.replace('_', '-')} {getattr(config, option)}"
+    check_fits(flag, total, f"{what} (with the rest of a generation)", limit=limit)
+
+
+def count_genes(spec: GeneratorSpec) -> tuple[int, int]:
+    """Genes of ``spec`` and weights of the network they set, counted without memory.
+
+    The network is built on PyTorch's meta device (shapes, no storage); a
+    subspace genome sets the weights of the dcgan it is a subspace of.
+    """
+    full = replace(spec, kind="dcgan") if spec.kind == "subspace" else spec
+    with torch.device("meta"):
+        weights = sum(p.numel() for p in build_generator(full).parameters())
+    return (spec.genome_dim if spec.kind == "subspace" else weights), weights

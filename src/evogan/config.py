@@ -182,7 +182,9 @@ def load_toml(path: str | Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise EvoganError(f"{path}: config file not found") from None
-    except tomllib.TOMLDecodeError as err:
+    except OSError as err:  # a directory, no permission
+        raise EvoganError(f"{path}: cannot read: {err.strerror or err}") from None
+    except (ValueError, RecursionError) as err:  # TOMLDecodeError; not UTF-8; deep nesting
         raise EvoganError(f"{path}: invalid TOML ({err})") from None
 
 
@@ -210,7 +212,12 @@ def coerce(name: str, value: Any, kind: Any, source: str) -> Any:
     if value is None and optional:
         return None
     if name == "network" and isinstance(value, list):
-        return json.dumps(value)
+        try:
+            return json.dumps(value)
+        except (TypeError, ValueError):  # a TOML date or time has no JSON form
+            raise EvoganError(
+                f"{source}: option 'network' holds a value with no JSON form"
+            ) from None
     if base is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, base) or (base is int and isinstance(value, bool)):

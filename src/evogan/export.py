@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from evogan.errors import EvoganError
@@ -19,6 +20,12 @@ from evogan.networks import Generator, GeneratorSpec, LayerSpec, build_generator
 
 WEIGHTS = "generator.safetensors"
 SPEC = "generator.json"
+# What damaged files raise on the way: bad JSON, JSON of the wrong shape (a list,
+# an int too big for C), a spec the registry refuses, weights that do not fit.
+CORRUPT = (
+    ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError,
+    RuntimeError, SafetensorError,
+)  # fmt: skip
 
 
 def save_generator(generator: Generator, directory: Path) -> Path:
@@ -43,8 +50,9 @@ def load_generator(directory: Path) -> Generator:
         )
         generator = build_generator(spec)
         generator.load_state_dict(load_file(str(directory / WEIGHTS)))
-    except (ValueError, TypeError, KeyError, RuntimeError) as err:
-        raise EvoganError(f"{directory}: corrupt generator files ({err})") from None
+    except CORRUPT as err:
+        details = " ".join(str(err).split())  # load_state_dict lists its keys on many lines
+        raise EvoganError(f"{directory}: corrupt generator files ({details})") from None
     return generator.eval()
 
 

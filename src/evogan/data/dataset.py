@@ -4,11 +4,17 @@ All sources end as one ``ImageDataset``: a float32 tensor ``[N, 1, H, W]`` in
 the generator's output convention, [-1, 1] with -1 the background (black) and
 +1 the ink (white), so that a ``tanh`` generator and the real images are
 compared on the same scale without any per-run normalisation.
+
+The data is usually what fills memory, so the memory budget lives here too:
+``check_fits`` refuses a size up front, naming the option, rather than letting
+an allocation fail (or the machine swap) halfway through loading or a run.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +22,9 @@ import torch
 import torch.nn.functional as F
 
 from evogan.errors import EvoganError
+
+FLOAT_BYTES = 4  # float32
+CGROUP_LIMIT = Path("/sys/fs/cgroup/memory.max")
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing tensors with == is ambiguous
@@ -67,8 +76,42 @@ def resize(dataset: ImageDataset, size: int) -> ImageDataset:
     """Resize to ``size`` x ``size`` with an antialiased bilinear filter."""
     if size == dataset.image_size:
         return dataset
+    # (in + out)^2 covers the input, the output and the filter's in x out intermediate.
+    need = len(dataset) * (dataset.image_size + size) ** 2 * FLOAT_BYTES
+    check_fits(f"--image-size {size}", need, f"{len(dataset)} images of {size}x{size}")
     images = F.interpolate(
         dataset.images, size=(size, size), mode="bilinear", antialias=True, align_corners=False
     )
     # Clamp: the antialias kernel can overshoot the range by a rounding error.
     return ImageDataset(images.clamp_(-1.0, 1.0), dataset.labels, dataset.name)
+
+
+def memory_limit() -> int:
+    """Bytes of memory this process can have: the machine's RAM, or a lower cgroup limit.
+
+    Physical rather than currently free memory, so that whether a run starts
+    does not depend on what else happens to be running.
+    """
+    try:
+        limit = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): no limit known
+        limit = 2**63
+    try:
+        cgroup = CGROUP_LIMIT.read_text().strip()  # "max" when there is no limit
+    except OSError:
+        return limit
+    return min(limit, int(cgroup)) if cgroup.isdigit() else limit
+
+
+def check_fits(option: str, need: int, what: str, *, limit: int | None = None) -> None:
+    """Refuse up front what needs more than ``limit`` bytes (default: ``memory_limit()``)."""
+    limit = memory_limit() if limit is None else limit
+    if need > limit:
+        raise EvoganError(
+            f"{option}: {what} would need about {gib(need)} of memory, "
+            f"more than the {gib(limit)} of this machine"
+        )
+
+
+def gib(size: int) -> str:
+    return f"{size / 2**30:,.1f} GiB"

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from evogan.data.dataset import ImageDataset, from_uint8
+from evogan.data.dataset import FLOAT_BYTES, ImageDataset, check_fits, from_uint8
 from evogan.errors import EvoganError
 
 SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})
@@ -30,6 +30,10 @@ def load_folder(path: str, image_size: int) -> ImageDataset:
     files = sorted(p for p in directory.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
     if not files:
         raise EvoganError(f"{name}: no PNG or JPEG images found (sub-folders are not searched)")
+    need = len(files) * image_size**2 * (1 + FLOAT_BYTES)  # uint8 grey levels, then float32
+    check_fits(
+        f"--image-size {image_size}", need, f"{len(files)} images of {image_size}x{image_size}"
+    )
     pixels = np.stack([_grey(file, image_size) for file in files])
     return ImageDataset(from_uint8(pixels), None, name)
 

@@ -83,7 +83,8 @@ def _npz_splits(path: Path) -> Arrays:
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, EOFError, MemoryError, zipfile.BadZipFile) as exc:
+        # MemoryError: numpy allocates what a member's header declares before reading it
         raise EvoganError(f"{path}: not a readable .npz file: {exc}") from None
     splits = [_npz_split(path, arrays, x, y) for x, y in _NPZ_SPLITS if x in arrays or y in arrays]
     if not splits:
@@ -98,7 +99,7 @@ def _npz_split(
     if x_key not in arrays or y_key not in arrays:
         raise EvoganError(f"{path}: has only one of {x_key} and {y_key}")
     x, y = arrays[x_key], arrays[y_key]
-    if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1] != x.shape[2] or x.shape[0] == 0:
+    if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1] != x.shape[2] or 0 in x.shape:
         raise EvoganError(f"{path}: {x_key} is {x.dtype} {list(x.shape)}, expected uint8 [N, H, H]")
     if y.ndim != 1 or len(y) != len(x) or not np.issubdtype(y.dtype, np.integer):
         raise EvoganError(

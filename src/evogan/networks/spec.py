@@ -42,6 +42,8 @@ def parse_network(spec: str | Sequence[Any], *, option: str = "network") -> tupl
             spec = json.loads(spec)
         except json.JSONDecodeError as err:
             raise EvoganError(f"{option}: not valid JSON ({err.msg})") from None
+        except (ValueError, RecursionError) as err:  # a number of 4300+ digits; deep nesting
+            raise EvoganError(f"{option}: not a layer spec ({err})") from None
     if not isinstance(spec, Sequence) or isinstance(spec, str) or not spec:
         raise EvoganError(f"{option}: expected a non-empty list of [inputs, outputs, activation]")
     layers: list[LayerSpec] = []
@@ -67,7 +69,7 @@ def _parse_layer(layer: Any, index: int, previous: list[LayerSpec], option: str)
             f"{where}: takes {inputs} inputs but the previous layer has "
             f"{previous[-1].outputs} outputs"
         )
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:  # a list is unhashable
         raise EvoganError(
             f"{where}: unknown activation {activation!r} (choose from {', '.join(ACTIVATIONS)})"
         )
