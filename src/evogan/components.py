@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 
 import torch
@@ -21,6 +22,7 @@ from evogan.errors import EvoganError
 from evogan.evaluation import Evaluator, LocalEvaluator
 from evogan.fitness import FITNESS
 from evogan.genome import GenomeLayout
+from evogan.islands import IslandsTrainer
 from evogan.networks import Generator, GeneratorSpec, build_generator, parse_network
 from evogan.trainers import Trainer, build_trainer
 from evogan.trainers.ga import check_choice
@@ -58,14 +60,7 @@ class Components:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             model = build_generator(spec).to(device)
-            critic = Critic(
-                data.image_size,
-                filters=config.disc_filters,
-                dropout=config.disc_dropout,
-                lr=config.disc_lr,
-                beta1=config.disc_beta1,
-                device=device,
-            )
+            critic = build_critic(config, data.image_size, device)
             dropout_rng = torch.get_rng_state()  # the critic's dropout continues from here
         layout = GenomeLayout.of(model)
         latents = torch.randn(
@@ -95,11 +90,46 @@ class Components:
             layout=layout,
             critic=critic,
             arena=arena,
-            trainer=build_trainer(config, layout),
+            trainer=build_run_trainer(
+                config, layout, island_critics(config, data.image_size, device)
+            ),
             sample_latents=latents.to(device),
             threads=choose_threads(config.threads, data.image_size),
             dropout_rng=dropout_rng,
         )
+
+
+def build_critic(config: Config, image_size: int, device: torch.device) -> Critic:
+    return Critic(
+        image_size,
+        filters=config.disc_filters,
+        dropout=config.disc_dropout,
+        lr=config.disc_lr,
+        beta1=config.disc_beta1,
+        device=device,
+    )
+
+
+def island_critics(
+    config: Config, image_size: int, device: torch.device
+) -> Callable[[int], Critic]:
+    """island -> a fresh critic like the run's, its weights drawn from ``seed + island``."""
+
+    def new_critic(island: int) -> Critic:
+        with torch.random.fork_rng(devices=[]):  # the caller's global RNG stays untouched
+            torch.manual_seed(config.seed + island)
+            return build_critic(config, image_size, device)
+
+    return new_critic
+
+
+def build_run_trainer(
+    config: Config, layout: GenomeLayout, new_critic: Callable[[int], Critic]
+) -> Trainer:
+    """The configured trainer; with ``--islands K``, K of it on a ring (``evogan.islands``)."""
+    if config.islands == 1:
+        return build_trainer(config, layout)
+    return IslandsTrainer.from_config(config, layout, new_critic)
 
 
 # dcgan: the DCGAN a user would train by gradient. subspace: its forward runs for
@@ -174,6 +204,9 @@ def resolve_device(name: str) -> torch.device:
 RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "seed": (0, 2**32 - 1, True, True),  # torch takes 64 bits; Streams multiplies it by 1000
     "population": (1, None, True, True),
+    "islands": (1, None, True, True),
+    "migration_every": (1, None, True, True),
+    "migrants": (1, None, True, True),
     "generations": (1, None, True, True),
     "samples_per_agent": (1, None, True, True),
     "disc_batch": (1, None, True, True),

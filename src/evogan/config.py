@@ -66,6 +66,13 @@ class Config:
         "egan (E-GAN: gradient steps as mutations, selected by the critic)",
     )
     population: int = _opt(50, "number of agents (generators) per generation")
+    islands: int = _opt(
+        1,
+        "split the population (the total) into this many islands (ga, es) that evolve apart, "
+        "each against a critic of its own, and migrate on a ring (1: no islands)",
+    )
+    migration_every: int = _opt(10, "islands: generations between migrations")
+    migrants: int = _opt(1, "islands: best agents each island sends to the next at a migration")
     generations: int | None = _opt(
         None,
         f"stop after this many generations (default {DEFAULT_GENERATIONS}; none with "
