@@ -133,13 +133,17 @@ class Config:
         None, "CPU threads (default: 1 for images up to 16 px, whose ops are too small to share)"
     )
     sample_interval: float = _opt(
-        5.0, "write a sample grid every this many seconds of wall clock (0: first and last only)"
+        5.0,
+        "write a sample grid every this many seconds of wall clock, or longer if writing one "
+        "takes over 2 % of that (0: first and last only)",
     )
     sample_every: int | None = _opt(
         None, "write one every N generations instead of --sample-interval (0: first and last only)"
     )
     checkpoint_interval: float = _opt(
-        60.0, "write a resumable checkpoint every this many seconds of wall clock (0: at the end)"
+        60.0,
+        "write a resumable checkpoint every this many seconds of wall clock, or longer if "
+        "writing one takes over 2 % of that (0: at the end)",
     )
     checkpoint_every: int | None = _opt(
         None, "write one every N generations instead of --checkpoint-interval (0: at the end)"
