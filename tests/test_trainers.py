@@ -98,3 +98,19 @@ def test_es_climbs_a_fixed_fitness(adapt):
 def test_es_needs_an_even_population():
     with pytest.raises(EvoganError, match="must be even"):
         Evolution.start(Config(**{**TINY, "population": 7}, trainer="es"))
+
+
+@pytest.mark.parametrize("agents", [1, 3])
+def test_a_few_agents_draw_the_critics_fakes_as_many_agents_would(agents):
+    """The whole-batch path for small populations gives the per-agent path's images."""
+    from evogan import arena as arena_module
+    from evogan.streams import Streams
+
+    run = Evolution.start(Config(**{**TINY, "disc_batch": 32}))
+    population = run.parts.layout.random_population(agents, rng=torch.Generator().manual_seed(0))
+    fast = run.parts.arena.pooled_fakes(population, Streams.from_seed(5))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(arena_module, "FEW_AGENTS", 10**6)  # never the whole-batch path
+        slow = run.parts.arena.pooled_fakes(population, Streams.from_seed(5))
+    assert fast.shape == slow.shape == (32, 1, 8, 8)
+    assert torch.allclose(fast, slow, atol=1e-5)

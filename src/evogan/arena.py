@@ -19,6 +19,8 @@ from evogan.genome import GenomeLayout, generate
 from evogan.networks import Generator
 from evogan.streams import Streams
 
+FEW_AGENTS = 8  # a population at most disc_batch / this draws whole batches per agent
+
 
 @dataclass(frozen=True)
 class Arena:
@@ -50,6 +52,12 @@ class Arena:
         agents = torch.randint(len(population), (self.disc_batch,), generator=streams.data)
         z = self.latents(self.disc_batch, 1, rng=streams.latents)
         with torch.no_grad():
+            if len(population) * FEW_AGENTS <= self.disc_batch:
+                # a few agents (gradient, E-GAN): each draws the whole batch in one ordinary
+                # forward and fake i comes from agent i's; 64 single-image forwards with
+                # per-agent weights cost 7x more for the DCGAN
+                every = generate(self.model, self.layout, population, z[:, 0])
+                return every[agents, torch.arange(self.disc_batch)]
             return generate(self.model, self.layout, population[agents], z)[:, 0]
 
     def train_critic(self, population: torch.Tensor, streams: Streams) -> dict[str, float]:
