@@ -9,7 +9,8 @@ from torch.func import functional_call
 
 from evogan.config import Config
 from evogan.engine import Evolution
-from evogan.trainers.egan import LOSSES, child_gradients, generator_losses
+from evogan.streams import Streams
+from evogan.trainers.egan import LOSSES, child_fitness, child_gradients, generator_losses
 
 EGAN = {**TINY, "trainer": "egan", "population": 2}
 
@@ -86,3 +87,13 @@ def test_loss_mutation_makes_one_child_per_parent():
     run.step()
     # two parents, two children: both survive, whatever their fitness
     assert run.state.parents.shape[0] == 2
+
+
+def test_without_diversity_weight_the_quality_is_the_same_and_diversity_is_skipped():
+    run = Evolution.start(Config(**EGAN))
+    children = run.state.parents[[0, 1, 1]]
+    seeds = Streams.from_seed(3), Streams.from_seed(3)
+    quality, diversity = child_fitness(run.parts.arena, children, seeds[0])
+    quality_only, zeros = child_fitness(run.parts.arena, children, seeds[1], diversity=False)
+    assert torch.allclose(quality, quality_only)
+    assert (zeros == 0).all() and (diversity != 0).all()

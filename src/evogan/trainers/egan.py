@@ -117,7 +117,9 @@ class EGANTrainer:
             lr=self.lr, betas=betas,
         )  # fmt: skip
         children = state.parents[parent_of] - step  # Adam descends the loss
-        quality, diversity = child_fitness(arena, children, streams)
+        quality, diversity = child_fitness(
+            arena, children, streams, diversity=self.diversity_weight != 0
+        )
         fitness, _ = worst_for_nonfinite(quality + self.diversity_weight * diversity)
         survivors = fitness.topk(min(mu, len(children))).indices
         critic_metrics = arena.train_critic(children[survivors], streams)
@@ -185,13 +187,15 @@ def child_gradients(
 
 
 def child_fitness(
-    arena: Arena, children: torch.Tensor, streams: Streams
+    arena: Arena, children: torch.Tensor, streams: Streams, *, diversity: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """E-GAN's quality ``[C]`` (mean critic output on fresh fakes) and diversity ``[C]``.
 
     Diversity is ``-log ||grad_D L_D||``: the norm of the critic's loss gradient
     on real images against the child's fakes. A child whose fakes would move
     the critic a lot is one the critic is about to catch (mode collapse).
+    Without ``diversity`` (weight 0) that gradient is skipped and diversity is 0:
+    it is half the cost of a generation.
     """
     critic = arena.critic.model
     critic_params = {k: v.detach() for k, v in critic.named_parameters()}
@@ -209,6 +213,8 @@ def child_fitness(
         params = {k: v[0] for k, v in layout.unflatten(genome[None]).items()}
         fakes = functional_call(model, params, (z,))
         quality = torch.sigmoid(functional_call(critic, critic_params, (fakes,))).mean()
+        if not diversity:
+            return quality, torch.zeros(())
         grads = grad(critic_loss)(critic_params, fakes)
         norm = torch.sqrt(sum(g.square().sum() for g in grads.values()))
         return quality, -torch.log(norm + ADAM_EPS)
