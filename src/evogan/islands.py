@@ -67,12 +67,15 @@ def ga_emigrants(before: GAState, after: GAState, n: int) -> Migrants:
 
 
 def ga_immigrate(trainer: Any, state: GAState, migrants: Migrants) -> GAState:
-    """Migrants take the places of the last offspring; the elites at the front stay."""
+    """Migrants take the places of the last offspring; the elites at the front stay.
+
+    The population no longer is what its lineage bred, so the lineage goes."""
     keep = len(state.population) - len(migrants["population"])
     return dataclasses.replace(
         state,
         population=torch.cat([state.population[:keep], migrants["population"]]),
         sigma=torch.cat([state.sigma[:keep], migrants["sigma"]]),
+        lineage=None,
     )
 
 

@@ -91,6 +91,9 @@ class GAState:
     best: torch.Tensor | None = None  # the fittest genome of the last scored generation
     best_fitness: float = float("-inf")
     fitness: torch.Tensor | None = None  # [pop] of the last scored generation
+    # how this population was bred: lets a backend send a few bytes instead of the genomes.
+    # Not checkpointed (a backend then sends the genomes once).
+    lineage: Lineage | None = None
 
 
 def check_choice(option: str, value: str, choices: Any) -> None:
@@ -123,6 +126,28 @@ def ask(state: GAState) -> torch.Tensor:
     return state.population
 
 
+@dataclass(frozen=True)
+class Lineage:
+    """How a generation was bred from the previous one, in a few bytes per agent.
+
+    Selection picks the elites, the parent pairs and each child's sigma; the
+    rest (crossover and mutation) is drawn from one 63-bit ``seed``. So this
+    record rebuilds the whole generation bit for bit on any machine that holds
+    the parents: Such et al. (2017) encode a genome as a list of mutation
+    seeds, and this does the same with crossover. ``parent_seed`` (the
+    parents' own seed, None for an initial or edited population) tells a
+    holder of a population whether it holds these parents.
+    """
+
+    generation: int  # of the children
+    elites: torch.Tensor  # [elitism] int32 indices into the parents
+    mothers: torch.Tensor  # [pairs] int32
+    fathers: torch.Tensor  # [pairs] int32
+    sigma: torch.Tensor  # [children] each child's mutation step
+    seed: int  # of crossover and mutation; also names the generation bred
+    parent_seed: int | None
+
+
 def tell(
     params: GAParams, state: GAState, fitness: torch.Tensor, *, rng: torch.Generator
 ) -> tuple[GAState, dict[str, float]]:
@@ -130,41 +155,65 @@ def tell(
     if torch.isnan(fitness).any():
         bad = int(torch.isnan(fitness).sum())
         raise EvoganError(f"fitness is NaN for {bad} agents at generation {state.generation}")
-    population, sigma = state.population, state.sigma
-    elites = elite_indices(fitness, params.elitism)
+    lineage = select(params, state, fitness, rng=rng)
+    elites = lineage.elites.long()
+    next_state = GAState(
+        population=breed(params, state.population, lineage),
+        sigma=torch.cat([state.sigma[elites], lineage.sigma]),
+        generation=lineage.generation,
+        lineage=lineage,
+    )
+    metrics = {
+        "fitness/best": fitness.max().item(),
+        "fitness/mean": fitness.mean().item(),
+        "fitness/std": fitness.std().item() if len(fitness) > 1 else 0.0,
+        "mutation/sigma": lineage.sigma.mean().item(),
+    }
+    return next_state, metrics
+
+
+def select(
+    params: GAParams, state: GAState, fitness: torch.Tensor, *, rng: torch.Generator
+) -> Lineage:
+    """The elites, parent pairs, sigmas and breeding seed of the next generation."""
     n_children = params.population - params.elitism
     n_pairs = (n_children + 1) // 2
     mothers = params.select(fitness, n_pairs, rng=rng)
     fathers = params.select(fitness, n_pairs, rng=rng)
+    sigma = next_sigma(params, state, mothers, fathers, rng=rng)[:n_children]
+    return Lineage(
+        generation=state.generation + 1,
+        elites=elite_indices(fitness, params.elitism).to(torch.int32),
+        mothers=mothers.to(torch.int32),
+        fathers=fathers.to(torch.int32),
+        sigma=sigma,
+        seed=int(torch.randint(2**63 - 1, (), generator=rng)),
+        parent_seed=state.lineage.seed if state.lineage is not None else None,
+    )
+
+
+def breed(params: GAParams, parents: torch.Tensor, lineage: Lineage) -> torch.Tensor:
+    """The population ``lineage`` describes, from its ``parents``: elites kept bit for
+    bit, then the children of the chosen pairs by crossover and mutation."""
+    rng = torch.Generator().manual_seed(lineage.seed)
+    n_children = len(lineage.sigma)
     children_a, children_b = crossover_population(
-        population[mothers],
-        population[fathers],
+        parents[lineage.mothers.long()],
+        parents[lineage.fathers.long()],
         fn=CROSSOVER[params.crossover],
         rate=params.crossover_rate,
         rng=rng,
         **params.crossover_options,
     )
     children = torch.cat([children_a, children_b])[:n_children]
-    child_sigma = next_sigma(params, state, mothers, fathers, rng=rng)[:n_children]
     children = MUTATION[params.mutation](
         children,
         rng=rng,
         rate=params.mutation_rate,
-        sigma=child_sigma,
+        sigma=lineage.sigma,
         init_std=params.init_std,
     )
-    next_state = GAState(
-        population=torch.cat([population[elites], children]),
-        sigma=torch.cat([sigma[elites], child_sigma]),
-        generation=state.generation + 1,
-    )
-    metrics = {
-        "fitness/best": fitness.max().item(),
-        "fitness/mean": fitness.mean().item(),
-        "fitness/std": fitness.std().item() if len(fitness) > 1 else 0.0,
-        "mutation/sigma": child_sigma.mean().item(),
-    }
-    return next_state, metrics
+    return torch.cat([parents[lineage.elites.long()], children])
 
 
 def next_sigma(
@@ -229,10 +278,10 @@ class GATrainer:
         return genome, state.best_fitness
 
     def state_dict(self, state: GAState) -> dict[str, Any]:
-        return dataclasses.asdict(state)
+        return dataclasses.asdict(dataclasses.replace(state, lineage=None))
 
     def load_state_dict(self, data: dict[str, Any]) -> GAState:
-        state = GAState(**data)
+        state = GAState(**data | {"lineage": None})
         expected = (self.params.population, self.layout.size)
         if state.population.shape != expected or state.sigma.shape != expected[:1]:
             raise EvoganError(
@@ -242,4 +291,15 @@ class GATrainer:
         return state
 
 
-__all__ = ["GAParams", "GAState", "GATrainer", "ask", "best", "init", "tell"]
+__all__ = [
+    "GAParams",
+    "GAState",
+    "GATrainer",
+    "Lineage",
+    "ask",
+    "best",
+    "breed",
+    "init",
+    "select",
+    "tell",
+]
