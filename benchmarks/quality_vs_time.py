@@ -37,6 +37,14 @@ METHODS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("set", {"generator": "subspace", "latent_dim": 16, "genome_dim": 1000}),
     ],
     "article": [("preset", {"name": "article"})],
+    "egan": [("preset", {"name": "egan"})],
+    # --mixture K is built after training, so it leaves the training (and its FID curve) as
+    # it is: these rows add the mixture of the final population's 5 best beside the single best
+    "ga-basis-mixture": [("preset", {"name": "mnist"}), ("set", GA_BASIS | {"mixture": 5})],
+    "egan-mixture": [
+        ("preset", {"name": "egan"}),
+        ("set", {"population": 5, "loss_mutation": True, "mixture": 5}),
+    ],
 }
 CACHE = RESULTS / "cache"
 GRIDS = RESULTS / "grids"
@@ -96,14 +104,24 @@ def one_run(method: str, seed: int, budgets: list[float], curve_every: float) ->
     run = Evolution.start(config)
     result = evolve_run(run, [quality])
     print(f"{method} seed {seed}: {result.generations} generations, {time.time() - started:.0f} s")
+    mixture, report = None, None
+    if config.mixture:
+        from evogan.mixture import build_mixture
+
+        mixture, report = build_mixture(run, evaluator, config.mixture, steps=config.mixture_steps)
     if seed == 0:
+        from evogan.mixture import draw
         from evogan.plots import save_grid
 
         GRIDS.mkdir(parents=True, exist_ok=True)
         minutes = max(budgets) / 60
         save_grid(run.samples(), GRIDS / f"{method}.png", title=f"{method}, {minutes:g} min")
+        if mixture is not None:
+            title = f"{method}: mixture of {config.mixture}, {minutes:g} min"
+            path = GRIDS / f"{method}-of-{config.mixture}.png"
+            save_grid(draw(mixture, 64, seed), path, title=title)
     return {"method": method, "seed": seed, "generations": result.generations,
-            "points": quality.points, "note": note}  # fmt: skip
+            "points": quality.points, "mixture": report, "note": note}  # fmt: skip
 
 
 def reference() -> dict[str, Any]:
@@ -123,6 +141,8 @@ def main() -> None:
                         help="methods run with the first seed only")  # fmt: skip
     parser.add_argument("--curve-every", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--name", default="quality_vs_time",
+                        help="result file results/NAME.json (and NAME.png)")  # fmt: skip
     args = parser.parse_args()
     refs = reference()  # trains (or loads) the evaluation classifier once, before the workers
     jobs = [(m, s) for s in args.seeds for m in args.methods]
@@ -134,12 +154,12 @@ def main() -> None:
         f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
         for k, v in vars(args).items()
     )
-    path = write_result("quality_vs_time", {"command": command, "budgets": args.budgets,
+    path = write_result(args.name, {"command": command, "budgets": args.budgets,
                                             "reference": refs, "runs": runs})  # fmt: skip
-    summarise(json.loads(Path(path).read_text()))
+    summarise(json.loads(Path(path).read_text()), args.name)
 
 
-def summarise(result: dict[str, Any]) -> None:
+def summarise(result: dict[str, Any], name: str) -> None:
     """Mean FID per method and budget, and the FID-over-time plot."""
     from evogan.plots import plot_curves
 
@@ -155,7 +175,7 @@ def summarise(result: dict[str, Any]) -> None:
             for m in marks
         ]
         series[method] = ([m / 60 for m in marks], means)
-    plot_curves(series, RESULTS / "quality_vs_time.png", xlabel="training minutes",
+    plot_curves(series, RESULTS / f"{name}.png", xlabel="training minutes",
                 ylabel="FID (mean over seeds)", title="MNIST: FID against training time",
                 hlines={"held-out real vs real": floor}, logy=True)  # fmt: skip
 
