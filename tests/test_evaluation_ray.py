@@ -1,4 +1,5 @@
-"""The Ray backend: shards on actors give the local result bit for bit, and survive a kill."""
+"""The Ray backend: shards on actors give the local result bit for bit, and survive a kill;
+GA generations travel as lineages that the actors rebuild."""
 
 import itertools
 import os
@@ -10,7 +11,7 @@ from conftest import TINY
 
 from evogan.config import Config
 from evogan.engine import Evolution, evolve
-from evogan.evaluation.ray_evaluator import shard_bounds
+from evogan.evaluation.ray_evaluator import ShardWorker, WorkerSpec, shard_bounds
 
 ray = pytest.importorskip("ray")
 
@@ -36,12 +37,56 @@ def test_shards_cut_on_group_boundaries_and_cover_the_population():
         assert all(b == c for (_, b), (c, _) in itertools.pairwise(bounds))
 
 
-def test_a_ray_run_equals_the_local_run_bit_for_bit(ray_session):
-    local = evolve(Config(**{**RAY, "backend": "local"}), generations=3)
-    remote = evolve(Config(**RAY), generations=3)
+@pytest.mark.parametrize("transport", ["compact", "full"])
+def test_a_ray_run_equals_the_local_run_bit_for_bit(ray_session, transport):
+    local = evolve(Config(**{**RAY, "backend": "local"}), generations=4)
+    remote = evolve(Config(**RAY, ray_transport=transport), generations=4)
     assert torch.equal(remote.evolution.state.population, local.evolution.state.population)
     assert torch.equal(remote.evolution.best_genome, local.evolution.best_genome)
     assert remote.history[-1]["fitness/best"] == local.history[-1]["fitness/best"]
+    sent = remote.evolution.parts.arena.evaluator.sent
+    genomes = local.evolution.state.population.nbytes
+    if transport == "full":  # every generation: each agent's genome once
+        assert sent == [genomes] * 4
+    else:  # shards, the whole population to each actor once, then lineages only
+        assert sent[:2] == [genomes, 2 * genomes]
+        assert all(0 < n < genomes / 4 for n in sent[2:])
+
+
+def test_a_killed_worker_mid_run_gets_the_whole_population_and_the_run_is_unchanged(ray_session):
+    local = evolve(Config(**{**RAY, "backend": "local"}), generations=5)
+    run = Evolution.start(Config(**RAY))
+    for _ in range(3):
+        run.step()
+    evaluator = run.parts.arena.evaluator
+    os.kill(ray.get(evaluator.actors[1].pid.remote()), signal.SIGKILL)
+    for _ in range(2):
+        run.step()
+    evaluator.close()
+    assert torch.equal(run.state.population, local.evolution.state.population)
+    genomes = run.state.population.nbytes
+    assert evaluator.sent[3] > genomes / 2  # the new actor got the whole population
+    assert evaluator.sent[4] < genomes / 4  # and lineages again after it
+
+
+def test_an_actor_rebuilds_a_generation_from_held_parents_and_says_when_it_has_none():
+    """Without Ray: the actor class itself, against the driver's own GA."""
+    run = Evolution.start(Config(**TINY))
+    spec = run.parts.spec
+    worker = ShardWorker(WorkerSpec(spec, 8, 16, 0.4, rebuild=run.parts.trainer.rebuild))
+    weights = run.parts.critic.model.state_dict()
+    latents = torch.randn(8, spec.latent_dim, generator=torch.Generator().manual_seed(0))
+    run.step()
+    parents = run.state.population  # generation 1, the first with a lineage
+    run.step()
+    lineage = run.state.lineage
+    assert worker.evaluate_bred(weights, lineage, (0, 8), latents) is None  # nothing held
+    worker.evaluate_whole(weights, parents, run.state.lineage.parent_seed, (0, 8), latents)
+    bred = worker.evaluate_bred(weights, lineage, (2, 6), latents)
+    expected = worker.evaluate(weights, run.state.population[2:6], latents)
+    assert bred is not None
+    assert torch.equal(bred[0], expected[0]) and torch.equal(bred[1], expected[1])
+    assert torch.equal(worker.held[lineage.seed], run.state.population)
 
 
 def test_a_killed_worker_is_replaced_and_the_scores_do_not_change(ray_session):

@@ -538,6 +538,16 @@ def test_check_memory_names_an_option_and_is_monotonic(
         check_memory(config, data, spec, limit=limit * 2)
 
 
+def test_check_memory_counts_a_critic_per_island() -> None:
+    """2,000 filters make a 36M-weight critic (0.7 GiB with Adam): one fits in 2 GiB, 4 do not."""
+    data = ImageDataset(torch.zeros(3, 1, 8, 8), None, "zeros")
+    one = Config(disc_filters=2000, population=8)
+    check_memory(one, data, generator_spec(one, 8), limit=2 * 2**30)
+    four = one.replace(islands=4)
+    with pytest.raises(EvoganError, match=r"^--disc-filters 2000: 4 critic\(s\) of"):
+        check_memory(four, data, generator_spec(four, 8), limit=2 * 2**30)
+
+
 # -- checkpoints ------------------------------------------------------------------------------
 
 

@@ -218,3 +218,23 @@ def test_best_picks_the_first_of_equals():
     genome, fitness = ga.best(state, torch.tensor([1.0, 9.0, 3.0, 9.0, 0, 0, 0, 0]))
     assert fitness == 9.0
     assert torch.equal(genome, state.population[1])
+
+
+def test_a_lineage_rebuilds_its_generation_bit_for_bit():
+    from evogan.config import Config
+    from evogan.engine import Evolution
+
+    config = Config(dataset="digits", population=9, samples_per_agent=4, disc_batch=8,
+                    sigma_schedule="self-adaptive", progress=False)  # fmt: skip
+    run = Evolution.start(config)
+    first = run.state
+    run.step()
+    assert first.lineage is None and run.state.lineage.parent_seed is None
+    parents = run.state
+    run.step()
+    lineage = run.state.lineage
+    assert lineage.parent_seed == parents.lineage.seed
+    assert len(lineage.mothers) == len(lineage.fathers) == (9 - run.config.elitism + 1) // 2
+    rebuilt = run.parts.trainer.rebuild(parents.population, lineage)
+    assert torch.equal(rebuilt, run.state.population)
+    assert not torch.equal(run.parts.trainer.rebuild(first.population, lineage), rebuilt)

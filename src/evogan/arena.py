@@ -9,6 +9,7 @@ so that GA, ES and gradient training differ only in how they improve genomes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -69,11 +70,15 @@ class Arena:
         return metrics
 
     def score(
-        self, population: torch.Tensor, streams: Streams
+        self, population: torch.Tensor, streams: Streams, *, lineage: Any = None
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        """Fitness ``[pop]`` of every agent on one shared latent batch, and its metrics."""
+        """Fitness ``[pop]`` of every agent on one shared latent batch, and its metrics.
+
+        ``lineage`` (how the trainer bred ``population``) goes to the evaluator."""
         latents = self.latents(self.samples_per_agent, rng=streams.latents)
-        fake_logits, spread = self.evaluator.evaluate(population, latents, self.critic.model)
+        fake_logits, spread = self.evaluator.evaluate(
+            population, latents, self.critic.model, lineage
+        )
         real_logits = self.critic.logits(self.real_batch(self.samples_per_agent, streams))
         fitness = self.fitness(fake_logits, real_logits) + self.diversity_weight * spread
         fitness, broken = worst_for_nonfinite(fitness)

@@ -162,7 +162,7 @@ RESUMABLE_CHANGES = {
     "generations", "time_budget", "threshold", "progress", "sample_every", "checkpoint_every",
     "sample_interval", "checkpoint_interval",
     "data_dir", "device", "eval_every", "eval_samples", "threads", "mixture", "mixture_steps",
-    "backend", "ray_address", "ray_workers", "tensorboard",
+    "backend", "ray_address", "ray_workers", "ray_transport", "tensorboard",
 }  # fmt: skip
 
 

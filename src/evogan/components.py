@@ -10,6 +10,7 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import torch
 
@@ -67,7 +68,9 @@ class Components:
             SAMPLE_GRID, spec.latent_dim, generator=torch.Generator().manual_seed(config.seed)
         )
         images = data.images.to(device)
-        evaluator = build_evaluator(config, spec, data.image_size, model, layout)
+        trainer = build_run_trainer(config, layout, island_critics(config, data.image_size, device))
+        rebuild = getattr(trainer, "rebuild", None)
+        evaluator = build_evaluator(config, spec, data.image_size, model, layout, rebuild)
         arena = Arena(
             model=model,
             layout=layout,
@@ -90,9 +93,7 @@ class Components:
             layout=layout,
             critic=critic,
             arena=arena,
-            trainer=build_run_trainer(
-                config, layout, island_critics(config, data.image_size, device)
-            ),
+            trainer=trainer,
             sample_latents=latents.to(device),
             threads=choose_threads(config.threads, data.image_size),
             dropout_rng=dropout_rng,
@@ -139,17 +140,28 @@ DCGAN_CHANNELS = {"dcgan": 128, "subspace": 32}
 
 
 def build_evaluator(
-    config: Config, spec: GeneratorSpec, image_size: int, model: Generator, layout: GenomeLayout
+    config: Config,
+    spec: GeneratorSpec,
+    image_size: int,
+    model: Generator,
+    layout: GenomeLayout,
+    rebuild: Callable[[torch.Tensor, Any], torch.Tensor] | None = None,
 ) -> Evaluator:
-    """The scoring backend: batched in this process, or shards on Ray actors."""
+    """The scoring backend: batched in this process, or shards on Ray actors.
+
+    ``rebuild`` is the trainer's ``(parents, lineage) -> population``, if it has one:
+    Ray actors then get lineages instead of genomes (``--ray-transport compact``)."""
     check_choice("backend", config.backend, ("local", "ray"))
     if config.backend == "local":
         return LocalEvaluator(model, layout)
-    from evogan.evaluation.ray_evaluator import RayEvaluator, WorkerSpec
+    from evogan.evaluation.ray_evaluator import TRANSPORTS, RayEvaluator, WorkerSpec
 
-    worker = WorkerSpec(spec, image_size, config.disc_filters, config.disc_dropout)
+    check_choice("ray_transport", config.ray_transport, TRANSPORTS)
+    worker = WorkerSpec(spec, image_size, config.disc_filters, config.disc_dropout, rebuild=rebuild)
     workers = config.ray_workers or os.cpu_count() or 1
-    return RayEvaluator(worker, workers=workers, address=config.ray_address)
+    return RayEvaluator(
+        worker, workers=workers, address=config.ray_address, transport=config.ray_transport
+    )
 
 
 def generator_spec(config: Config, image_size: int) -> GeneratorSpec:
@@ -284,7 +296,8 @@ def check_memory(
 
     Rough estimates in bytes of what a generation holds: the population
     ``[pop, genes]``, one generator, one scoring chunk of fakes and reals with
-    the critic's activations, a critic step, the critic with its Adam state.
+    the critic's activations, a critic step, the critics (one per island) with
+    their Adam state.
     """
     genes, weights = count_genes(spec)
     side, filters = data.image_size, config.disc_filters
@@ -302,7 +315,8 @@ def check_memory(
          + SCORING_CHUNK * activations, f"scoring {chunk:,} fakes of {side}x{side}"),
         ("disc_batch", 2 * config.disc_batch * (image + activations),
          f"critic steps on {2 * config.disc_batch:,} images of {side}x{side}"),
-        ("disc_filters", 5 * critic * FLOAT_BYTES, f"a critic of {critic:,} weights"),
+        ("disc_filters", 5 * critic * FLOAT_BYTES * config.islands,
+         f"{config.islands} critic(s) of {critic:,} weights"),
     ]  # fmt: skip
     option, _, what = max(needs, key=lambda need: need[1])
     total = sum(need for _, need, _ in needs) + data.images.nbytes

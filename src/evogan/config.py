@@ -129,6 +129,11 @@ class Config:
         None, "ray: join this cluster (auto or HOST:PORT); default: start a local Ray for the run"
     )
     ray_workers: int | None = _opt(None, "ray: actors scoring the population (default: CPUs)")
+    ray_transport: str = _opt(
+        "compact",
+        "ray: compact sends a GA generation as parent indices and seeds (bytes per agent) "
+        "that each actor rebuilds; full sends the genomes",
+    )
     threads: int | None = _opt(
         None, "CPU threads (default: 1 for images up to 16 px, whose ops are too small to share)"
     )

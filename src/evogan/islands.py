@@ -189,6 +189,11 @@ class IslandsTrainer:
             for i, island in enumerate(after)
         ]
 
+    @property
+    def rebuild(self) -> Callable[[torch.Tensor, Any], torch.Tensor] | None:
+        """The inner trainer's (a GA island's lineage rebuilds it on a Ray actor)."""
+        return getattr(self.inner, "rebuild", None)
+
     def best(self, state: IslandsState) -> tuple[torch.Tensor, float]:
         """The best genome of the island whose best fitness is highest (first on ties)."""
         bests = [self.inner.best(island) for island in state.islands]

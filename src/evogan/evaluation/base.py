@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -10,9 +10,16 @@ from torch import nn
 
 class Evaluator(Protocol):
     def evaluate(
-        self, population: torch.Tensor, latents: torch.Tensor, discriminator: nn.Module
+        self,
+        population: torch.Tensor,
+        latents: torch.Tensor,
+        discriminator: nn.Module,
+        lineage: Any = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Every agent's fakes for the shared latents, scored: discriminator logits
         ``[pop, S]`` and the spread ``[pop]`` of each agent's fakes (mean per-pixel
-        standard deviation across its samples: 0 when it ignores its latent)."""
+        standard deviation across its samples: 0 when it ignores its latent).
+
+        ``lineage``, when the trainer has one, says how ``population`` was bred
+        from an earlier one; a remote backend may send it instead of the genomes."""
         ...

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -23,7 +25,11 @@ class LocalEvaluator:
 
     @torch.no_grad()
     def evaluate(
-        self, population: torch.Tensor, latents: torch.Tensor, discriminator: nn.Module
+        self,
+        population: torch.Tensor,
+        latents: torch.Tensor,
+        discriminator: nn.Module,
+        lineage: Any = None,  # the genomes are here already
     ) -> tuple[torch.Tensor, torch.Tensor]:
         samples = latents.shape[0]
         group = group_size(samples)

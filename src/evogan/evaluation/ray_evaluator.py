@@ -13,13 +13,25 @@ scored in locally (bit-identical at the same torch thread count). A worker
 that dies mid-generation is replaced and its shard evaluated again, so the
 run's result does not change. This is the only module that imports Ray, and
 only when the backend is used.
+
+Compact transport (``--ray-transport compact``, the default): a trainer that
+describes a generation by its lineage (the GA: elite and parent indices,
+sigmas and one breeding seed, ``evogan.trainers.ga.Lineage``) has it sent
+instead of the genomes, a few bytes per agent. Each actor keeps the last
+populations it held, rebuilds the new one from its parents with the
+trainer's own breeding code, and scores its shard. An actor that lacks the
+parents (the first generation, a resumed run, a replaced worker, islands
+after a migration) says so and is sent the whole population once.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+import pickle
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -31,6 +43,9 @@ from evogan.genome import GenomeLayout
 from evogan.networks import GeneratorSpec, build_discriminator, build_generator
 
 ATTEMPTS = 3  # evaluations of one shard before the run gives up on it
+HELD = 8  # populations an actor keeps as parents (islands take turns)
+TRANSPORTS = ("compact", "full")
+Rebuild = Callable[[torch.Tensor, Any], torch.Tensor]  # (parents, lineage) -> population
 
 
 @dataclass(frozen=True)
@@ -42,10 +57,11 @@ class WorkerSpec:
     disc_filters: int
     disc_dropout: float
     threads: int = 1
+    rebuild: Rebuild | None = field(default=None, compare=False)  # the trainer's, if it has one
 
 
 class ShardWorker:
-    """A Ray actor's state: a generator model and a discriminator copy."""
+    """A Ray actor's state: a generator model, a discriminator copy, recent populations."""
 
     def __init__(self, spec: WorkerSpec) -> None:
         torch.set_num_threads(spec.threads)
@@ -55,6 +71,8 @@ class ShardWorker:
             spec.image_size, filters=spec.disc_filters, dropout=spec.disc_dropout
         )
         self.critic = critic.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        self.rebuild = spec.rebuild
+        self.held: OrderedDict[int, torch.Tensor] = OrderedDict()  # lineage seed -> population
 
     def pid(self) -> int:
         return os.getpid()
@@ -64,6 +82,39 @@ class ShardWorker:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         self.critic.load_state_dict(weights)
         return self.local.evaluate(shard, latents, self.critic)
+
+    def evaluate_whole(
+        self,
+        weights: dict[str, torch.Tensor],
+        population: torch.Tensor,
+        name: int | None,
+        bounds: tuple[int, int],
+        latents: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Keep the whole population (as parents of the next) and score ``bounds`` of it."""
+        self.hold(name, population)
+        return self.evaluate(weights, population[bounds[0] : bounds[1]], latents)
+
+    def evaluate_bred(
+        self, weights: dict[str, torch.Tensor], lineage: Any, bounds: tuple[int, int],
+        latents: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:  # fmt: skip
+        """Rebuild the population from held parents and score ``bounds`` of it; None
+        when the parents are not held here."""
+        parents = self.held.get(lineage.parent_seed)
+        if parents is None or self.rebuild is None:
+            return None
+        population = self.rebuild(parents, lineage)
+        self.hold(lineage.seed, population)
+        return self.evaluate(weights, population[bounds[0] : bounds[1]], latents)
+
+    def hold(self, name: int | None, population: torch.Tensor) -> None:
+        if name is None:
+            return
+        self.held[name] = population
+        self.held.move_to_end(name)
+        while len(self.held) > HELD:
+            self.held.popitem(last=False)
 
 
 def shard_bounds(population: int, workers: int, group: int) -> list[tuple[int, int]]:
@@ -80,7 +131,9 @@ def shard_bounds(population: int, workers: int, group: int) -> list[tuple[int, i
 class RayEvaluator:
     """The ``Evaluator`` interface over a pool of Ray actors."""
 
-    def __init__(self, spec: WorkerSpec, *, workers: int, address: str | None) -> None:
+    def __init__(
+        self, spec: WorkerSpec, *, workers: int, address: str | None, transport: str = "compact"
+    ) -> None:
         try:
             import ray
         except ImportError:
@@ -89,8 +142,10 @@ class RayEvaluator:
             ) from None
         self.ray = ray
         self.spec, self.workers, self.address = spec, workers, address
+        self.compact = transport == "compact" and spec.rebuild is not None
         self.started_ray = False
         self.actors: list[Any] = []
+        self.sent: list[int] = []  # genome bytes sent to the actors, per evaluation
 
     def start(self) -> None:
         """Join (or start) Ray and create the actors, once."""
@@ -113,30 +168,37 @@ class RayEvaluator:
 
     @torch.no_grad()
     def evaluate(
-        self, population: torch.Tensor, latents: torch.Tensor, discriminator: nn.Module
+        self,
+        population: torch.Tensor,
+        latents: torch.Tensor,
+        discriminator: nn.Module,
+        lineage: Any = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         self.start()
         weights = self.ray.put({k: v.detach().cpu() for k, v in discriminator.state_dict().items()})
         bounds = shard_bounds(len(population), len(self.actors), group_size(latents.shape[0]))
-        shards = [population[a:b].cpu() for a, b in bounds]
-        pending = [actor.evaluate.remote(weights, shard, latents.cpu())
-                   for actor, shard in zip(self.actors, shards, strict=False)]  # fmt: skip
-        results = [
-            self.gather(i, ref, weights, shards[i], latents) for i, ref in enumerate(pending)
-        ]
+        payload = Payload(self, weights, population.cpu(), latents.cpu(), lineage)
+        pending = [payload.send(self.actors[i], bounds[i]) for i in range(len(bounds))]
+        results = [self.gather(i, ref, payload, bounds[i]) for i, ref in enumerate(pending)]
+        self.sent.append(payload.bytes)
         logits, spreads = zip(*results, strict=True)
         return torch.cat(logits), torch.cat(spreads)
 
     def gather(
-        self, index: int, ref: Any, weights: Any, shard: torch.Tensor, latents: torch.Tensor
+        self, index: int, ref: Any, payload: Payload, bounds: tuple[int, int]
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The shard's result; a dead worker is replaced and the shard evaluated again."""
+        """The shard's result. An actor without the parents gets the whole population;
+        a dead one is replaced and the shard evaluated again."""
         for _ in range(ATTEMPTS):
             try:
-                return self.ray.get(ref)
+                result = self.ray.get(ref)
             except self.ray.exceptions.RayActorError:
                 self.actors[index] = self.new_actor()
-                ref = self.actors[index].evaluate.remote(weights, shard, latents.cpu())
+                ref = payload.send(self.actors[index], bounds, whole=True)
+                continue
+            if result is not None:
+                return result
+            ref = payload.send(self.actors[index], bounds, whole=True)
         raise EvoganError(f"Ray: shard {index} failed on {ATTEMPTS} workers in a row")
 
     def close(self) -> None:
@@ -147,3 +209,46 @@ class RayEvaluator:
         if self.started_ray:
             self.ray.shutdown()
             self.started_ray = False
+
+
+class Payload:
+    """One evaluation's inputs, put in the object store at most once each, and the
+    bytes of genome description sent to actors (counted per actor: on a cluster
+    each one is a machine of its own)."""
+
+    def __init__(
+        self, owner: RayEvaluator, weights: Any, population: torch.Tensor,
+        latents: torch.Tensor, lineage: Any,
+    ) -> None:  # fmt: skip
+        self.ray, self.weights, self.population, self.latents = (
+            owner.ray,
+            weights,
+            population,
+            latents,
+        )
+        self.lineage = lineage if owner.compact else None
+        self.name = lineage.seed if self.lineage is not None else None
+        self.refs: dict[str, Any] = {}
+        self.bytes = 0
+
+    def send(self, actor: Any, bounds: tuple[int, int], *, whole: bool = False) -> Any:
+        """Start scoring ``bounds`` on ``actor``: by lineage, whole population, or shard."""
+        start, stop = bounds
+        if self.lineage is not None and not whole and self.lineage.parent_seed is not None:
+            self.bytes += len(pickle.dumps(self.lineage))
+            return actor.evaluate_bred.remote(
+                self.weights, self.put("lineage"), bounds, self.latents
+            )
+        if self.lineage is not None or (whole and self.name is not None):
+            self.bytes += self.population.nbytes
+            whole_ref = self.put("population")
+            return actor.evaluate_whole.remote(
+                self.weights, whole_ref, self.name, bounds, self.latents
+            )
+        self.bytes += self.population[start:stop].nbytes
+        return actor.evaluate.remote(self.weights, self.population[start:stop], self.latents)
+
+    def put(self, what: str) -> Any:
+        if what not in self.refs:
+            self.refs[what] = self.ray.put(getattr(self, what))
+        return self.refs[what]

@@ -265,13 +265,17 @@ class GATrainer:
         """Train the critic, score every agent, breed the next population."""
         population = ask(state)
         critic_metrics = arena.train_critic(population, streams)
-        fitness, score_metrics = arena.score(population, streams)
+        fitness, score_metrics = arena.score(population, streams, lineage=state.lineage)
         best_genome, best_fitness = best(state, fitness)
         next_state, metrics = tell(self.params, state, fitness, rng=streams.ga)
         next_state = dataclasses.replace(
             next_state, best=best_genome, best_fitness=best_fitness, fitness=fitness
         )
         return next_state, {**metrics, **critic_metrics, **score_metrics}
+
+    def rebuild(self, parents: torch.Tensor, lineage: Lineage) -> torch.Tensor:
+        """The population ``lineage`` describes, from its parents (for remote evaluators)."""
+        return breed(self.params, parents, lineage)
 
     def best(self, state: GAState) -> tuple[torch.Tensor, float]:
         genome = state.best if state.best is not None else state.population[0]
