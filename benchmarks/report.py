@@ -115,6 +115,49 @@ def quality_table(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def mixture_table(result: dict[str, Any]) -> list[str]:
+    """``--mixture K`` against the single best generator of the same run (1,000 samples)."""
+    runs = [run for run in result["runs"] if run.get("mixture")]
+    if not runs:
+        return []
+    lines = ["", "| method | seed | components | FID single → mixture | class TVD single → mixture "
+             "| TVD change | mixture weights |",
+             "|---|---:|---:|---|---|---:|---|"]  # fmt: skip
+    for run in runs:
+        m = run["mixture"]
+        single, mixed = m["single_best"], m["evolved"]
+        change = mixed["class_tvd"] / single["class_tvd"] - 1
+        weights = " ".join(f"{w:.2f}" for w in m["weights"])
+        lines.append(f"| {run['method']} | {run['seed']} | {m['components']} "
+                     f"| {single['fid']:.0f} → {mixed['fid']:.0f} "
+                     f"| {single['class_tvd']:.3f} → {mixed['class_tvd']:.3f} | {change:+.0%} "
+                     f"| {weights} |")  # fmt: skip
+    return lines
+
+
+def ray_table(result: dict[str, Any]) -> list[str]:
+    """Seconds per generation by backend, overhead against local on the same cores, bytes."""
+    lines = ["| backend | cores | s / generation | of which scoring | overhead vs local "
+             "| genome bytes / agent / generation |",
+             "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for r in result["rows"]:
+        lines.append(f"| {r['backend']} | {r['cores']} | {r['seconds_per_generation']:.2f} "
+                     f"| {r['evaluation_seconds']:.2f} | {r['overhead']:+.0%} "
+                     f"| {r['genome_bytes_per_agent']:,.0f} |")  # fmt: skip
+    m = result["model"]
+    lines += ["", f"Model (from the 1-core rows): driver {m['driver_seconds']:.2f} s, scoring "
+              f"{m['scoring_seconds_per_agent'] * 1000:.2f} ms per agent, rebuild "
+              f"{m['rebuild_seconds']:.3f} s; it predicts {m['predicted_2_workers_compact']:.2f} s "
+              f"on 2 workers (measured {m['measured_2_workers_compact']:.2f} s). Predicted on "
+              f"M machines at {m['bandwidth_bytes_per_s'] / 1e6:.0f} MB/s:", "",
+              "| machines | full genomes (s) | compact (s) |", "|---:|---:|---:|"]  # fmt: skip
+    by = {(p["machines"], p["transport"]): p["seconds_per_generation"] for p in m["predictions"]}
+    for machines in sorted({p["machines"] for p in m["predictions"]}):
+        lines.append(f"| {machines} | {by[(machines, 'full')]:.2f} "
+                     f"| {by[(machines, 'compact')]:.2f} |")  # fmt: skip
+    return lines
+
+
 def ceiling_table(result: dict[str, Any]) -> list[str]:
     """GLO reconstructions of 1,000 training images, judged like samples."""
     lines = ["| family | genes | fit | FID | class entropy | class TVD | precision | recall |",
@@ -152,10 +195,15 @@ def main() -> None:
     for title, name, table in (
         ("Throughput", "throughput", lambda r: throughput_table(r) + projection_line(r)),
         ("Memory", "memory", memory_table),
-        ("Quality against time (MNIST)", "quality_vs_time", quality_table),
+        (
+            "Quality against time (MNIST)",
+            "quality_vs_time",
+            lambda r: quality_table(r) + mixture_table(r),
+        ),
         ("Ceiling: what each family can reach at all (MNIST)", "ceiling", ceiling_table),
         ("Cost of the E-GAN hybrid (MNIST, one thread)", "hybrid_cost", hybrid_table),
         ("Choosing the defaults (digits)", "digits_sweep", sweep_table),
+        ("Ray: overhead and genome transport (article workload)", "ray_overhead", ray_table),
     ):
         result = load(name)
         if result is None:
