@@ -114,3 +114,16 @@ def test_train_with_mixture_exports_one_sampled_generator(tmp_path):
 def test_mixture_of_one_is_refused():
     with pytest.raises(EvoganError, match="--mixture 1"):
         Evolution.start(Config(**TINY, mixture=1))
+
+
+def test_top_genomes_of_islands_come_from_every_island():
+    """With --islands the candidates are all islands' agents, ranked by island 0's critic."""
+    run = Evolution.start(Config(**{**TINY, "islands": 2, "generations": 2}))
+    run.step()
+    genomes, _ = top_genomes(run, 4)
+    islands = run.state.islands
+    assert genomes.shape == (4, run.parts.layout.size)
+    pool = torch.cat([run.best_genome[None], *(island.population for island in islands)])
+    assert all((pool == g).all(dim=1).any() for g in genomes)
+    mixture = mixture_of(run, genomes)
+    assert mixture(torch.randn(5, mixture.spec.latent_dim)).shape == (5, 1, 8, 8)
