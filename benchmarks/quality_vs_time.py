@@ -40,6 +40,11 @@ METHODS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     ],
     "article": [("preset", {"name": "article"})],
     "egan": [("preset", {"name": "egan"})],
+    # a GA population is near copies of its elites; 5 islands evolve 5 generators apart
+    "ga-islands-mixture": [
+        ("preset", {"name": "mnist"}),
+        ("set", GA_BASIS | {"islands": 5, "mixture": 5}),
+    ],
     "egan-mixture": [
         ("preset", {"name": "egan"}),
         ("set", {"population": 5, "loss_mutation": True, "mixture": 5}),

@@ -117,7 +117,7 @@ def test_mixture_of_one_is_refused():
 
 
 def test_top_genomes_of_islands_come_from_every_island():
-    """With --islands the candidates are all islands' agents, ranked by island 0's critic."""
+    """With --islands the islands take turns: each one's best, then each one's second."""
     run = Evolution.start(Config(**{**TINY, "islands": 2, "generations": 2}))
     run.step()
     genomes, _ = top_genomes(run, 4)
@@ -125,5 +125,9 @@ def test_top_genomes_of_islands_come_from_every_island():
     assert genomes.shape == (4, run.parts.layout.size)
     pool = torch.cat([run.best_genome[None], *(island.population for island in islands)])
     assert all((pool == g).all(dim=1).any() for g in genomes)
+    # taken in turn: two from each island (the run's best counts as island 0's if no island has it)
+    first = torch.cat([islands[0].population, run.best_genome[None]])
+    for agents in (first, islands[1].population):
+        assert sum(bool((agents == g).all(dim=1).any()) for g in genomes) == 2
     mixture = mixture_of(run, genomes)
     assert mixture(torch.randn(5, mixture.spec.latent_dim)).shape == (5, 1, 8, 8)

@@ -33,18 +33,38 @@ SUCCESS_RATE = 0.2  # Rechenberg's 1/5 rule
 def top_genomes(run: Evolution, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The ``k`` genomes ``[k, n]`` the critic likes best, and their fitness ``[k]``.
 
-    Scored on streams of their own, so that the run's streams (and a later
-    ``--resume``) are untouched.
+    With ``--islands`` they are taken from the islands in turn (each island's
+    best, then each one's second best, ...): a GA's final population is near
+    copies of its elites, so the critic's top ``k`` of one population would be
+    one generator ``k`` times, and a mixture gains from components that
+    evolved apart. Scored by the run's critic on streams of their own, so that
+    the run's streams (and a later ``--resume``) are untouched.
     """
-    candidates = torch.cat([run.best_genome[None], run.state.population]).unique(dim=0)
+    islands = getattr(run.state, "islands", None)
+    groups = [island.population for island in islands] if islands else [run.state.population]
+    groups[0] = torch.cat([groups[0], run.best_genome[None]])  # the best, if no island has it
+    pool = torch.cat(groups)
+    group_of = torch.cat([torch.full((len(g),), i) for i, g in enumerate(groups)])
+    candidates, inverse = pool.unique(dim=0, return_inverse=True)
     if len(candidates) < k:
         raise EvoganError(
             f"--mixture {k}: the final population holds only {len(candidates)} distinct genomes"
         )
+    first = torch.full((len(candidates),), len(pool)).scatter_reduce(
+        0, inverse, torch.arange(len(pool)), reduce="amin"
+    )  # each distinct genome's first place in the pool, which names its island
     streams = Streams.from_seed(run.config.seed + 7919)
     with torch.no_grad():
         fitness, _ = run.parts.arena.score(candidates, streams)
-    best = fitness.topk(k).indices
+    group = group_of[first]
+    by_fitness = fitness.argsort(descending=True, stable=True)
+    place = torch.empty_like(by_fitness)  # 0 for the fittest candidate, 1 for the next, ...
+    place[by_fitness] = torch.arange(len(by_fitness))
+    rank_in_group = torch.empty_like(by_fitness)
+    for g in range(len(groups)):  # a loop over islands, not agents
+        members = by_fitness[group[by_fitness] == g]
+        rank_in_group[members] = torch.arange(len(members))
+    best = (rank_in_group * len(candidates) + place).argsort()[:k]
     return candidates[best], fitness[best]
 
 
