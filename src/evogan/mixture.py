@@ -42,9 +42,9 @@ def top_genomes(run: Evolution, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     """
     islands = getattr(run.state, "islands", None)
     groups = [island.population for island in islands] if islands else [run.state.population]
-    groups[0] = torch.cat([groups[0], run.best_genome[None]])  # the best, if no island has it
-    pool = torch.cat(groups)
-    group_of = torch.cat([torch.full((len(g),), i) for i, g in enumerate(groups)])
+    pool = torch.cat([*groups, run.best_genome[None]])  # last: it is island 0's if none has it
+    ids = [torch.full((len(g),), i) for i, g in enumerate(groups)]
+    group_of = torch.cat([*ids, torch.zeros(1, dtype=torch.long)])
     candidates, inverse = pool.unique(dim=0, return_inverse=True)
     if len(candidates) < k:
         raise EvoganError(
