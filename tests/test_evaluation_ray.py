@@ -15,7 +15,8 @@ from evogan.evaluation.ray_evaluator import ShardWorker, WorkerSpec, shard_bound
 
 ray = pytest.importorskip("ray")
 
-RAY = {**TINY, "threads": 1, "backend": "ray", "ray_workers": 2}
+# 128 samples per agent: groups of 4 agents, so the 8 agents make two shards, one per actor
+RAY = {**TINY, "samples_per_agent": 128, "threads": 1, "backend": "ray", "ray_workers": 2}
 
 
 @pytest.fixture(scope="module")

@@ -222,7 +222,7 @@ def child_fitness(
     was_training = critic.training
     critic.eval()
     try:
-        quality, diversity = vmap(scores)(children.detach())
+        quality, spread = vmap(scores)(children.detach())
     finally:
         critic.train(was_training)
-    return quality.detach(), diversity.detach()
+    return quality.detach(), spread.detach()
