@@ -36,7 +36,15 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 from evogan.callbacks import RunDirectory
-from evogan.checkpoint import CHECKPOINT, FORMAT, MAGIC, PREVIOUS, read_checkpoint, resume
+from evogan.checkpoint import (
+    CHECKPOINT,
+    FORMAT,
+    MAGIC,
+    PREVIOUS,
+    load_file,
+    read_checkpoint,
+    resume,
+)
 from evogan.components import check_memory, check_numbers, generator_spec
 from evogan.config import Config, build_config, load_toml
 from evogan.data import ImageDataset, load_dataset
@@ -715,3 +723,25 @@ def test_cli_refuses_bad_input_in_one_line(case: str, tmp_path: Path) -> None:
     assert len(lines) == 1 and lines[0].startswith("evogan: error: "), done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_an_mlp_generator_without_layers_is_refused_in_one_line(
+    exported: dict[str, tuple[bytes, bytes]],
+) -> None:
+    """Found by make fuzz: ``"network": 0`` in generator.json hit an assert."""
+    spec = json.loads(exported["mlp"][0]) | {"network": 0}
+    directory = fresh_dir()
+    (directory / SPEC).write_text(json.dumps(spec))
+    (directory / WEIGHTS).write_bytes(exported["mlp"][1])
+    with pytest.raises(EvoganError, match="an mlp generator needs a network"):
+        load_generator(directory)
+
+
+def test_a_checkpoint_whose_format_is_a_tensor_is_refused(tmp_path: Path) -> None:
+    """Found by make fuzz: a tensor in the format field made the comparison ambiguous."""
+    buffer = io.BytesIO()
+    torch.save({"format": torch.ones(3)}, buffer)
+    path = tmp_path / CHECKPOINT
+    path.write_bytes(envelope(buffer.getvalue()))
+    with pytest.raises(EvoganError, match="not an evogan checkpoint"):
+        load_file(path)

@@ -114,7 +114,11 @@ def load_file(path: Path) -> dict[str, Any]:
         state = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=False)
     except Exception as err:  # checksum right but unreadable: a foreign pickle
         raise EvoganError(f"{path}: unreadable checkpoint ({type(err).__name__})") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    if (
+        not isinstance(state, dict)
+        or type(state.get("format")) is not int
+        or state["format"] != FORMAT
+    ):
         raise EvoganError(f"{path}: not an evogan checkpoint of format {FORMAT}")
     for key, kind in ENTRIES.items():
         if not isinstance(state.get(key), kind):

@@ -137,7 +137,8 @@ def build_generator(spec: GeneratorSpec) -> Generator:
 
 
 def _check_mlp(spec: GeneratorSpec) -> None:
-    assert spec.network is not None
+    if not spec.network:
+        raise EvoganError("an mlp generator needs a network: a non-empty list of layers")
     if spec.network[-1].activation not in ("sigmoid", "tanh"):
         raise EvoganError(
             f"network: the last activation must be sigmoid or tanh so that pixels stay in "
