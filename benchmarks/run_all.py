@@ -1,6 +1,7 @@
 """`make bench`: every benchmark in turn, then the tables of BENCHMARKS.md.
 
-Takes about 90 minutes on 2 cores (the quality runs dominate).
+Takes about 2.5 hours on 2 cores (the quality runs dominate: 15 runs of 10
+minutes, two at a time).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ SCRIPTS = [
     "memory.py",
     "ceiling.py",
     "hybrid_cost.py",
+    "ray_overhead.py",
     "quality_vs_time.py",
     "digits_sweep.py",
     "report.py",
