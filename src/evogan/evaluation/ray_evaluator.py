@@ -220,12 +220,8 @@ class Payload:
         self, owner: RayEvaluator, weights: Any, population: torch.Tensor,
         latents: torch.Tensor, lineage: Any,
     ) -> None:  # fmt: skip
-        self.ray, self.weights, self.population, self.latents = (
-            owner.ray,
-            weights,
-            population,
-            latents,
-        )
+        self.ray, self.weights, self.latents = owner.ray, weights, latents
+        self.population = population
         self.lineage = lineage if owner.compact else None
         self.name = lineage.seed if self.lineage is not None else None
         self.refs: dict[str, Any] = {}
@@ -239,7 +235,7 @@ class Payload:
             return actor.evaluate_bred.remote(
                 self.weights, self.put("lineage"), bounds, self.latents
             )
-        if self.lineage is not None or (whole and self.name is not None):
+        if self.lineage is not None:  # no parents on the actor: the whole population, once
             self.bytes += self.population.nbytes
             whole_ref = self.put("population")
             return actor.evaluate_whole.remote(
