@@ -238,3 +238,26 @@ def test_a_lineage_rebuilds_its_generation_bit_for_bit():
     rebuilt = run.parts.trainer.rebuild(parents.population, lineage)
     assert torch.equal(rebuilt, run.state.population)
     assert not torch.equal(run.parts.trainer.rebuild(first.population, lineage), rebuilt)
+
+
+@pytest.mark.parametrize(
+    ("crossover", "mutation"), [("single-point", "reset"), ("uniform", "gaussian")]
+)
+@pytest.mark.parametrize("population", [8, 9])
+def test_breed_is_crossover_then_mutation_of_the_chosen_parents(crossover, mutation, population):
+    """The in-place, one-buffer breeding equals the operators applied plainly."""
+    params, state = setup(crossover=crossover, mutation=mutation, crossover_rate=1.0,
+                          population=population, mutation_rate=0.5)  # fmt: skip
+    fitness = torch.arange(population, dtype=torch.float32)
+    lineage = ga.select(params, state, fitness, rng=gen(2))
+    parents = state.population
+    rng = torch.Generator().manual_seed(lineage.seed)
+    a, b = parents[lineage.mothers.long()], parents[lineage.fathers.long()]
+    torch.rand(len(a), generator=rng)  # crossover_population's pair coins
+    c1, c2 = CROSSOVER[crossover](a, b, rng=rng, segments=LAYOUT.segments)
+    children = torch.cat([c1, c2])[: population - params.elitism]
+    children = MUTATION[mutation](children, rng=rng, rate=0.5, sigma=lineage.sigma,
+                                  init_std=LAYOUT.init_std)  # fmt: skip
+    expected = torch.cat([parents[lineage.elites.long()], children])
+    assert torch.equal(ga.breed(params, parents, lineage), expected)
+    assert torch.equal(state.population, parents)  # the parents are not touched

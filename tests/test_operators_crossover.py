@@ -184,3 +184,14 @@ def test_crossover_population_is_deterministic():
 def test_bad_options_raise(call, message):
     with pytest.raises(EvoganError, match=message):
         call(*parents())
+
+
+@pytest.mark.parametrize("name", sorted(CROSSOVER))
+def test_rate_one_crosses_every_pair_with_the_operator_itself(name):
+    a, b = parents()
+    c1, c2 = crossover_population(a, b, fn=CROSSOVER[name], rate=1.0, rng=gen(4), segments=SEGMENTS)
+    rng = gen(4)
+    torch.rand(len(a), generator=rng)  # the pair coins come first
+    e1, e2 = CROSSOVER[name](a, b, rng=rng, segments=SEGMENTS)
+    assert torch.equal(c1, e1) and torch.equal(c2, e2)
+    assert not torch.equal(c1, a)

@@ -175,3 +175,12 @@ def test_exponential_schedule_exact(generation, expected):
 def test_bad_options_raise(call, message):
     with pytest.raises(EvoganError, match=message):
         call(population())
+
+
+@pytest.mark.parametrize("name", sorted(MUTATION))
+def test_inplace_changes_the_input_into_the_copy_result(name):
+    pop = population(64)
+    copy = MUTATION[name](pop, rng=gen(5), rate=0.5, sigma=0.1)
+    out = MUTATION[name](pop, rng=gen(5), rate=0.5, sigma=0.1, inplace=True)
+    assert out.data_ptr() == pop.data_ptr()
+    assert torch.equal(pop, copy)

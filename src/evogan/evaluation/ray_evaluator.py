@@ -29,11 +29,13 @@ from __future__ import annotations
 import math
 import os
 import pickle
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -46,6 +48,22 @@ ATTEMPTS = 3  # evaluations of one shard before the run gives up on it
 HELD = 8  # populations an actor keeps as parents (islands take turns)
 TRANSPORTS = ("compact", "full")
 Rebuild = Callable[[torch.Tensor, Any], torch.Tensor]  # (parents, lineage) -> population
+Genomes = torch.Tensor | np.ndarray  # [n, n_params]; numpy on the wire (read in place)
+
+
+def to_store(genomes: torch.Tensor) -> np.ndarray:
+    """Genomes as the object store reads them in place: a numpy array. Ray pickles a
+    torch tensor by copying it on both sides (a 354 MB population took 1.6-2.5 s to
+    put and 0.7-2.7 s to get); a numpy array is put in 0.2 s and read with no copy."""
+    return genomes.detach().cpu().contiguous().numpy()
+
+
+def from_store(genomes: Genomes) -> torch.Tensor:
+    """A tensor over the object store's (read-only) array, without a copy. Torch warns
+    that it could write there; the evaluator and the rebuild only read it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.as_tensor(genomes)
 
 
 @dataclass(frozen=True)
@@ -78,22 +96,23 @@ class ShardWorker:
         return os.getpid()
 
     def evaluate(
-        self, weights: dict[str, torch.Tensor], shard: torch.Tensor, latents: torch.Tensor
+        self, weights: dict[str, torch.Tensor], shard: Genomes, latents: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         self.critic.load_state_dict(weights)
-        return self.local.evaluate(shard, latents, self.critic)
+        return self.local.evaluate(from_store(shard), latents, self.critic)
 
     def evaluate_whole(
         self,
         weights: dict[str, torch.Tensor],
-        population: torch.Tensor,
+        population: Genomes,
         name: int | None,
         bounds: tuple[int, int],
         latents: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Keep the whole population (as parents of the next) and score ``bounds`` of it."""
-        self.hold(name, population)
-        return self.evaluate(weights, population[bounds[0] : bounds[1]], latents)
+        whole = from_store(population)
+        self.hold(name, whole)
+        return self.evaluate(weights, whole[bounds[0] : bounds[1]], latents)
 
     def evaluate_bred(
         self, weights: dict[str, torch.Tensor], lineage: Any, bounds: tuple[int, int],
@@ -237,14 +256,16 @@ class Payload:
             )
         if self.lineage is not None:  # no parents on the actor: the whole population, once
             self.bytes += self.population.nbytes
-            whole_ref = self.put("population")
+            whole_ref = self.put("population", to_store(self.population))
             return actor.evaluate_whole.remote(
                 self.weights, whole_ref, self.name, bounds, self.latents
             )
         self.bytes += self.population[start:stop].nbytes
-        return actor.evaluate.remote(self.weights, self.population[start:stop], self.latents)
+        shard = self.put(f"shard {start}", to_store(self.population[start:stop]))
+        return actor.evaluate.remote(self.weights, shard, self.latents)
 
-    def put(self, what: str) -> Any:
+    def put(self, what: str, value: Any = None) -> Any:
+        """``value`` (default: the attribute ``what``) in the object store, once."""
         if what not in self.refs:
-            self.refs[what] = self.ray.put(getattr(self, what))
+            self.refs[what] = self.ray.put(getattr(self, what) if value is None else value)
         return self.refs[what]

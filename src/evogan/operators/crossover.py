@@ -197,6 +197,8 @@ def crossover_population(
     n, _ = _check_pair(parents_a, parents_b)
     _check_options(fn, options)
     crossed = (torch.rand(n, generator=rng, device=parents_a.device) < rate).nonzero()[:, 0]
+    if crossed.numel() == n:  # every pair (the article's rate 1): no copies to overwrite
+        return fn(parents_a, parents_b, rng=rng, **options)
     children_a, children_b = parents_a.clone(), parents_b.clone()
     if crossed.numel() > 0:
         pair = (parents_a[crossed], parents_b[crossed])

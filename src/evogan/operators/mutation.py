@@ -35,7 +35,9 @@ __all__ = [
 
 
 class MutationFn(Protocol):
-    """``fn(population, *, rng, rate, sigma, init_std) -> mutated copy``."""
+    """``fn(population, *, rng, rate, sigma, init_std, inplace) -> mutated population``:
+    a copy, or ``population`` itself changed when ``inplace`` (a caller that owns a
+    freshly bred batch saves a copy of it: at 354 MB that was 0.2 s a generation)."""
 
     def __call__(
         self,
@@ -45,6 +47,7 @@ class MutationFn(Protocol):
         rate: float = ...,
         sigma: Tensor | float = ...,
         init_std: Tensor | float = ...,
+        inplace: bool = ...,
     ) -> Tensor: ...
 
 
@@ -81,6 +84,7 @@ def reset(
     rate: float = 0.1,
     init_std: Tensor | float = 1.0,
     sigma: Tensor | float | None = None,
+    inplace: bool = False,
 ) -> Tensor:
     """With probability ``rate`` per agent, redraw one random gene from ``N(0, init_std[gene]^2)``.
 
@@ -96,7 +100,7 @@ def reset(
     gene = torch.randint(length, (n,), generator=rng, device=device)
     fresh = torch.randn(n, generator=rng, device=device, dtype=population.dtype)
     fresh = fresh * (std[gene] if std.ndim else std)
-    out = population.clone()
+    out = population if inplace else population.clone()
     rows = mutated.nonzero()[:, 0]
     out[rows, gene[rows]] = fresh[rows]
     return out
@@ -109,6 +113,7 @@ def gaussian(
     rate: float = 0.1,
     sigma: Tensor | float = 0.02,
     init_std: Tensor | float | None = None,
+    inplace: bool = False,
 ) -> Tensor:
     """Each gene, independently with probability ``rate``, gets ``+= sigma * init_std * N(0, 1)``.
 
@@ -126,7 +131,10 @@ def gaussian(
     mutated = torch.rand(population.shape, generator=rng, device=device) < rate
     noise = torch.randn(population.shape, generator=rng, device=device, dtype=population.dtype)
     # where() rather than adding a masked delta, so untouched genes stay bit-identical.
-    return torch.where(mutated, population + step * noise, population)
+    mutant = population + step * noise
+    if inplace:
+        return torch.where(mutated, mutant, population, out=population)
+    return torch.where(mutated, mutant, population)
 
 
 MUTATION: dict[str, MutationFn] = {"reset": reset, "gaussian": gaussian}

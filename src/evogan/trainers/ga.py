@@ -205,15 +205,21 @@ def breed(params: GAParams, parents: torch.Tensor, lineage: Lineage) -> torch.Te
         rng=rng,
         **params.crossover_options,
     )
-    children = torch.cat([children_a, children_b])[:n_children]
-    children = MUTATION[params.mutation](
-        children,
+    # One fresh [pop, L] tensor, mutated in place: at the article's 354 MB a
+    # generation, every copy costs ~0.1 s of page faults on 1 thread.
+    n_pairs = len(children_a)
+    population = torch.cat(
+        [parents[lineage.elites.long()], children_a, children_b[: n_children - n_pairs]]
+    )
+    MUTATION[params.mutation](
+        population[len(lineage.elites) :],
         rng=rng,
         rate=params.mutation_rate,
         sigma=lineage.sigma,
         init_std=params.init_std,
+        inplace=True,
     )
-    return torch.cat([parents[lineage.elites.long()], children])
+    return population
 
 
 def next_sigma(
