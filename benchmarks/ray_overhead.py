@@ -16,7 +16,10 @@ population (compact only), E the scoring time per agent on one worker, b the
 bytes the driver sends and B its network bandwidth. The driver becomes the
 bottleneck when ``E * P / M`` falls below ``D + R + b / B``.
 
-Usage: python benchmarks/ray_overhead.py [--generations 6] [--population 1000]
+Islands (``--islands 2``) are timed apart: local islands step one after the
+other in the driver with 2 threads, Ray islands each on an actor of its own.
+
+Usage: python benchmarks/ray_overhead.py [--generations 10] [--population 1000]
 """
 
 from __future__ import annotations
@@ -66,14 +69,16 @@ def measure(population: int, generations: int, options: dict[str, Any]) -> dict[
         run.step()
         seconds.append(time.perf_counter() - began)
     sent = getattr(evaluator, "sent", [])
-    if hasattr(evaluator, "close"):
-        evaluator.close()
+    for part in (evaluator, run.parts.trainer):
+        if hasattr(part, "close"):
+            part.close()
     row = {
         "seconds_per_generation": statistics.median(seconds[WARMUP:]),
-        "evaluation_seconds": statistics.median(evaluating[WARMUP:]),
+        # islands on Ray actors score there, not through the driver's evaluator
+        "evaluation_seconds": statistics.median(evaluating[WARMUP:]) if evaluating else None,
         "genome_bytes_per_agent": statistics.median(sent[WARMUP:]) / population if sent else 0,
     }
-    if run.state.lineage is not None:  # what an actor pays to rebuild a generation
+    if getattr(run.state, "lineage", None) is not None:  # an actor's rebuild of a generation
         began = time.perf_counter()
         run.parts.trainer.rebuild(run.state.population, run.state.lineage)
         row["rebuild_seconds"] = time.perf_counter() - began
@@ -82,7 +87,7 @@ def measure(population: int, generations: int, options: dict[str, Any]) -> dict[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--generations", type=int, default=6)
+    parser.add_argument("--generations", type=int, default=10)
     parser.add_argument("--population", type=int, default=1000)
     args = parser.parse_args()
     settings = []
@@ -91,16 +96,21 @@ def main() -> None:
         settings += [("local", cores, {"threads": cores}),
                      ("ray full", cores, ray | {"ray_transport": "full"}),
                      ("ray compact", cores, ray | {"ray_transport": "compact"})]  # fmt: skip
+    # two islands of 500 agents, migrating every 2 generations: one after the other in
+    # this process (2 threads), or each on an actor of its own (1 thread each)
+    islands = {"islands": 2, "migration_every": 2, "migrants": 10}
+    settings += [("local islands", 2, {"threads": 2} | islands),
+                 ("ray islands", 2, {"threads": 1, "backend": "ray"} | islands)]  # fmt: skip
     rows = []
     for backend, cores, options in settings:
         row = {"backend": backend, "cores": cores}
         row |= measure(args.population, args.generations, options)
         rows.append(row)
-        print(f"{backend:>12} on {cores} core(s): {row['seconds_per_generation']:.2f} s/gen, "
-              f"{row['evaluation_seconds']:.2f} s scoring, "
+        print(f"{backend:>13} on {cores} core(s): {row['seconds_per_generation']:.2f} s/gen, "
               f"{row['genome_bytes_per_agent']:.0f} genome bytes/agent")  # fmt: skip
     for row in rows:
-        local = next(r for r in rows if r["backend"] == "local" and r["cores"] == row["cores"])
+        baseline = "local islands" if "islands" in row["backend"] else "local"
+        local = next(r for r in rows if r["backend"] == baseline and r["cores"] == row["cores"])
         row["overhead"] = row["seconds_per_generation"] / local["seconds_per_generation"] - 1
     command = (f"python benchmarks/ray_overhead.py --generations {args.generations} "
                f"--population {args.population}")  # fmt: skip

@@ -141,8 +141,9 @@ def ray_table(result: dict[str, Any]) -> list[str]:
              "| genome bytes / agent / generation |",
              "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
     for r in result["rows"]:
+        scoring = r["evaluation_seconds"]  # None: islands score on their actors
         lines.append(f"| {r['backend']} | {r['cores']} | {r['seconds_per_generation']:.2f} "
-                     f"| {r['evaluation_seconds']:.2f} | {r['overhead']:+.0%} "
+                     f"| {'' if scoring is None else f'{scoring:.2f}'} | {r['overhead']:+.0%} "
                      f"| {r['genome_bytes_per_agent']:,.0f} |")  # fmt: skip
     m = result["model"]
     lines += ["", f"Model (from the 1-core rows): driver {m['driver_seconds']:.2f} s, scoring "

@@ -19,14 +19,6 @@ ray = pytest.importorskip("ray")
 RAY = {**TINY, "samples_per_agent": 128, "threads": 1, "backend": "ray", "ray_workers": 2}
 
 
-@pytest.fixture(scope="module")
-def ray_session():
-    """One local Ray for the module (starting it costs seconds); evogan joins it."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    yield
-    ray.shutdown()
-
-
 def test_shards_cut_on_group_boundaries_and_cover_the_population():
     assert shard_bounds(10, 2, 3) == [(0, 6), (6, 10)]
     assert shard_bounds(8, 3, 1) == [(0, 3), (3, 6), (6, 8)]

@@ -84,7 +84,7 @@ def test_migration_sends_the_best_to_the_next_island_every_m_generations():
     islands = tuple(
         GAState(torch.stack([gene0[i], -gene0[i]], dim=1), sigma[i], 0) for i in range(3)
     )
-    state = IslandsState(islands, (arena.critic, arena.critic), 0)
+    state = IslandsState(islands, (arena.critic, arena.critic), *trainer.fresh_streams(), 0)
     streams = Streams.from_seed(0)
     for _ in range(2):
         state, metrics = trainer.step(state, arena, streams)

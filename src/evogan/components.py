@@ -130,6 +130,11 @@ def build_run_trainer(
     """The configured trainer; with ``--islands K``, K of it on a ring (``evogan.islands``)."""
     if config.islands == 1:
         return build_trainer(config, layout)
+    if config.backend == "ray":  # an actor per island (evogan.ray_islands)
+        from evogan.ray_islands import RayIslands
+
+        runner = RayIslands(address=config.ray_address)
+        return IslandsTrainer.from_config(config, layout, new_critic, runner)
     return IslandsTrainer.from_config(config, layout, new_critic)
 
 
@@ -152,7 +157,7 @@ def build_evaluator(
     ``rebuild`` is the trainer's ``(parents, lineage) -> population``, if it has one:
     Ray actors then get lineages instead of genomes (``--ray-transport compact``)."""
     check_choice("backend", config.backend, ("local", "ray"))
-    if config.backend == "local":
+    if config.backend == "local" or config.islands > 1:  # Ray islands score on their actors
         return LocalEvaluator(model, layout)
     from evogan.evaluation.ray_evaluator import TRANSPORTS, RayEvaluator, WorkerSpec
 

@@ -85,6 +85,12 @@ class Critic:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])  # type: ignore[arg-type]
 
+    def take(self, trained: Critic) -> None:
+        """Become ``trained`` (a copy of this critic trained elsewhere, e.g. on a Ray
+        actor), its last good state included."""
+        self.load_state_dict(trained.state_dict())
+        self.last_good, self.good_steps = trained.last_good, trained.good_steps
+
 
 @torch.no_grad()
 def score(model: nn.Module, images: torch.Tensor) -> torch.Tensor:

@@ -153,9 +153,10 @@ def evolve_run(run: Evolution, callbacks: Sequence[Callback] = ()) -> Result:
         return _loop(run, callbacks)
     finally:
         torch.set_num_threads(caller_threads)
-        close = getattr(run.parts.arena.evaluator, "close", None)
-        if close is not None:  # a Ray backend stops its actors (it restarts if used again)
-            close()
+        for part in (run.parts.arena.evaluator, run.parts.trainer):
+            close = getattr(part, "close", None)
+            if close is not None:  # a Ray backend stops its actors (it restarts if used again)
+                close()
 
 
 def _loop(run: Evolution, callbacks: Sequence[Callback]) -> Result:

@@ -21,18 +21,23 @@ What a migrant does depends on the inner trainer (``MIGRATIONS``):
   ``N / pop`` they would have in its population.
 
 Island 0 plays against the run's own critic (the one the checkpoint and
-``--mixture`` see); islands 1..K-1 against critics built the same way but
-seeded ``seed + island``. Fitness of different islands comes from different
-critics, so ``best`` (the fittest island's best) compares judges, not agents.
+``--mixture`` see) and draws from the run's random streams; islands 1..K-1
+against critics built the same way but seeded ``seed + island``, with
+streams and a dropout random state of their own. So no island's draws depend
+on another's and the islands can step anywhere, in any order: in this
+process one after the other (``LocalIslands``), or each on a Ray actor of
+its own (``evogan.ray_islands``), with the same result. Fitness of different
+islands comes from different critics, so ``best`` (the fittest island's
+best) compares judges, not agents.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
@@ -102,6 +107,8 @@ MIGRATIONS: dict[str, Migration] = {
 class IslandsState:
     islands: tuple[Any, ...]  # each island's inner trainer state
     critics: tuple[Critic, ...]  # of islands 1..K-1, trained in place like the run's critic
+    streams: tuple[Streams, ...]  # of islands 1..K-1, drawn from in place like the run's
+    rngs: tuple[torch.Tensor, ...]  # of islands 1..K-1: torch's RNG state for their dropout
     generation: int
 
     @property
@@ -117,6 +124,31 @@ class IslandsState:
         return torch.cat([island.fitness for island in self.islands])
 
 
+class IslandRunner(Protocol):
+    """Steps every island once: ``(inner, states, arenas, streams, rngs) -> (states,
+    metrics, rngs)``. Critics and streams change in place; ``rngs`` are torch RNG states."""
+
+    def __call__(
+        self, inner: Trainer, states: Sequence[Any], arenas: Sequence[Arena],
+        streams: Sequence[Streams], rngs: Sequence[torch.Tensor],
+    ) -> tuple[list[Any], list[dict[str, float]], list[torch.Tensor]]: ...  # fmt: skip
+
+
+def local_islands(
+    inner: Trainer, states: Sequence[Any], arenas: Sequence[Arena],
+    streams: Sequence[Streams], rngs: Sequence[torch.Tensor],
+) -> tuple[list[Any], list[dict[str, float]], list[torch.Tensor]]:  # fmt: skip
+    """The islands one after the other in this process, each with its own dropout RNG."""
+    after, metrics, rngs_after = [], [], []
+    for state, arena, island_streams, rng in zip(states, arenas, streams, rngs, strict=True):
+        torch.set_rng_state(rng)
+        next_state, island_metrics = inner.step(state, arena, island_streams)
+        after.append(next_state)
+        metrics.append(island_metrics)
+        rngs_after.append(torch.get_rng_state())
+    return after, metrics, rngs_after
+
+
 @dataclass(frozen=True)
 class IslandsTrainer:
     """``--islands K``: K islands of the configured trainer behind the trainer interface."""
@@ -127,11 +159,14 @@ class IslandsTrainer:
     every: int  # generations between migrations
     migrants: int
     new_critic: Callable[[int], Critic]  # island -> a fresh critic seeded for it
+    seed: int = 0  # island i > 0 draws from the streams of seed + i
+    runner: IslandRunner = local_islands  # where the islands step
 
     @classmethod
     def from_config(
-        cls, config: Config, layout: GenomeLayout, new_critic: Callable[[int], Critic]
-    ) -> IslandsTrainer:
+        cls, config: Config, layout: GenomeLayout, new_critic: Callable[[int], Critic],
+        runner: IslandRunner = local_islands,
+    ) -> IslandsTrainer:  # fmt: skip
         k = config.islands
         if config.trainer not in MIGRATIONS:
             raise EvoganError(
@@ -154,29 +189,48 @@ class IslandsTrainer:
                 f"--migrants {config.migrants}: an island of {island.population} agents takes "
                 f"at most {migration.room(island)} (ga: its offspring, population minus elitism)"
             )
-        return cls(inner, migration, k, config.migration_every, config.migrants, new_critic)
+        return cls(inner, migration, k, config.migration_every, config.migrants, new_critic,
+                   config.seed, runner)  # fmt: skip
 
     def init(self, rng: torch.Generator) -> IslandsState:
         islands = tuple(self.inner.init(rng) for _ in range(self.islands))
         critics = tuple(self.new_critic(i) for i in range(1, self.islands))
-        return IslandsState(islands, critics, 0)
+        return IslandsState(islands, critics, *self.fresh_streams(), 0)
+
+    def fresh_streams(self) -> tuple[tuple[Streams, ...], tuple[torch.Tensor, ...]]:
+        """Streams and dropout RNG states of islands 1..K-1, seeded ``seed + island``."""
+        others = range(1, self.islands)
+        with torch.random.fork_rng(devices=[]):  # the caller's global RNG stays untouched
+            rngs = tuple(torch.manual_seed(self.seed + i).get_state() for i in others)
+        return tuple(Streams.from_seed(self.seed + i) for i in others), rngs
 
     def step(
         self, state: IslandsState, arena: Arena, streams: Streams
     ) -> tuple[IslandsState, dict[str, float]]:
-        """One generation of every island against its own critic, then migration if due."""
+        """One generation of every island against its own critic, then migration if due.
+
+        Island 0 uses the run's streams and torch's global RNG (the run's, which
+        the engine swapped in); the others their own."""
         arenas = [arena, *(dataclasses.replace(arena, critic=c) for c in state.critics)]
-        after, per_island = [], []
-        for island, island_arena in zip(state.islands, arenas, strict=True):
-            next_island, metrics = self.inner.step(island, island_arena, streams)
-            after.append(next_island)
-            per_island.append(metrics)
+        rngs = [torch.get_rng_state(), *state.rngs]
+        after, per_island, rngs = self.runner(
+            self.inner, state.islands, arenas, [streams, *state.streams], rngs
+        )
+        torch.set_rng_state(rngs[0])
         generation = state.generation + 1
         migrate = generation % self.every == 0
         if migrate:
             after = self.migrate(list(state.islands), after)
         metrics = summarise(per_island) | {"islands/migration": float(migrate)}
-        return IslandsState(tuple(after), state.critics, generation), metrics
+        following = IslandsState(tuple(after), state.critics, state.streams, tuple(rngs[1:]),
+                                 generation)  # fmt: skip
+        return following, metrics
+
+    def close(self) -> None:
+        """Stop the runner's workers, if it has any (Ray actors)."""
+        close = getattr(self.runner, "close", None)
+        if close is not None:
+            close()
 
     def migrate(self, before: list[Any], after: list[Any]) -> list[Any]:
         """Island i's best go to island (i + 1) % K; all leave before any arrive."""
@@ -204,6 +258,8 @@ class IslandsTrainer:
             "generation": state.generation,
             "islands": [self.inner.state_dict(island) for island in state.islands],
             "critics": [critic.state_dict() for critic in state.critics],
+            "streams": [streams.state_dict() for streams in state.streams],
+            "rngs": list(state.rngs),
         }
 
     def load_state_dict(self, data: dict[str, Any]) -> IslandsState:
@@ -216,7 +272,12 @@ class IslandsTrainer:
         critics = tuple(self.new_critic(i) for i in range(1, self.islands))
         for critic, saved in zip(critics, data["critics"], strict=True):
             critic.load_state_dict(saved)
-        return IslandsState(islands, critics, int(data["generation"]))
+        streams, rngs = self.fresh_streams()
+        if "streams" in data:  # checkpoints before islands had streams of their own start fresh
+            for island_streams, saved in zip(streams, data["streams"], strict=True):
+                island_streams.load_state_dict(saved)
+            rngs = tuple(data["rngs"])
+        return IslandsState(islands, critics, streams, rngs, int(data["generation"]))
 
 
 # How the islands' metrics of one name make the run's: the rest is their mean.

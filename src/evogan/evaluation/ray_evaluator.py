@@ -29,13 +29,11 @@ from __future__ import annotations
 import math
 import os
 import pickle
-import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -43,27 +41,11 @@ from evogan.errors import EvoganError
 from evogan.evaluation.local import LocalEvaluator, group_size
 from evogan.genome import GenomeLayout
 from evogan.networks import GeneratorSpec, build_discriminator, build_generator
+from evogan.ray_cluster import ATTEMPTS, ActorPool, Genomes, from_store, to_store
 
-ATTEMPTS = 3  # evaluations of one shard before the run gives up on it
 HELD = 8  # populations an actor keeps as parents (islands take turns)
 TRANSPORTS = ("compact", "full")
 Rebuild = Callable[[torch.Tensor, Any], torch.Tensor]  # (parents, lineage) -> population
-Genomes = torch.Tensor | np.ndarray  # [n, n_params]; numpy on the wire (read in place)
-
-
-def to_store(genomes: torch.Tensor) -> np.ndarray:
-    """Genomes as the object store reads them in place: a numpy array. Ray pickles a
-    torch tensor by copying it on both sides (a 354 MB population took 1.6-2.5 s to
-    put and 0.7-2.7 s to get); a numpy array is put in 0.2 s and read with no copy."""
-    return genomes.detach().cpu().contiguous().numpy()
-
-
-def from_store(genomes: Genomes) -> torch.Tensor:
-    """A tensor over the object store's (read-only) array, without a copy. Torch warns
-    that it could write there; the evaluator and the rebuild only read it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.as_tensor(genomes)
 
 
 @dataclass(frozen=True)
@@ -147,38 +129,22 @@ def shard_bounds(population: int, workers: int, group: int) -> list[tuple[int, i
     return bounds
 
 
-class RayEvaluator:
+class RayEvaluator(ActorPool):
     """The ``Evaluator`` interface over a pool of Ray actors."""
 
     def __init__(
         self, spec: WorkerSpec, *, workers: int, address: str | None, transport: str = "compact"
     ) -> None:
-        try:
-            import ray
-        except ImportError:
-            raise EvoganError(
-                "--backend ray: Ray is not installed (pip install 'evogan[ray]')"
-            ) from None
-        self.ray = ray
-        self.spec, self.workers, self.address = spec, workers, address
+        super().__init__(address)
+        self.spec, self.workers = spec, workers
         self.compact = transport == "compact" and spec.rebuild is not None
-        self.started_ray = False
-        self.actors: list[Any] = []
         self.sent: list[int] = []  # genome bytes sent to the actors, per evaluation
 
     def start(self) -> None:
         """Join (or start) Ray and create the actors, once."""
         if self.actors:
             return
-        if not self.ray.is_initialized():
-            cpus = self.workers * self.spec.threads if self.address is None else None
-            try:
-                self.ray.init(address=self.address, num_cpus=cpus, include_dashboard=False,
-                              log_to_driver=False, configure_logging=False)  # fmt: skip
-            except (ConnectionError, RuntimeError, ValueError) as err:
-                where = self.address or "a local Ray"
-                raise EvoganError(f"--ray-address {where}: cannot start Ray ({err})") from None
-            self.started_ray = self.address is None
+        self.join(self.workers * self.spec.threads)
         self.actors = [self.new_actor() for _ in range(self.workers)]
 
     def new_actor(self) -> Any:
@@ -219,15 +185,6 @@ class RayEvaluator:
                 return result
             ref = payload.send(self.actors[index], bounds, whole=True)
         raise EvoganError(f"Ray: shard {index} failed on {ATTEMPTS} workers in a row")
-
-    def close(self) -> None:
-        """Stop the actors, and Ray itself if this evaluator started it."""
-        for actor in self.actors:
-            self.ray.kill(actor)
-        self.actors = []
-        if self.started_ray:
-            self.ray.shutdown()
-            self.started_ray = False
 
 
 class Payload:

@@ -1,0 +1,115 @@
+"""Islands on Ray: each island steps on an actor of its own (``--islands K --backend ray``).
+
+An island's generation (critic update, scoring, breeding) runs whole on its
+actor, so the K islands of a generation run in parallel on up to K cores or
+machines. The driver keeps every island's state: it sends an island its
+state, critic, random streams and dropout RNG state, and gets them back one
+generation later, then migrates on the ring itself every ``M`` generations
+(``evogan.islands``). Populations travel as numpy arrays through the object
+store (read in place on one machine).
+
+Holding nothing between calls is what makes a lost worker harmless: the
+driver still has the inputs of the step that died, so a fresh actor runs it
+again and the run's result does not change. And since the islands draw from
+streams of their own, a run gives bit for bit the result of the same run with
+local islands at the same thread count. The price: on a cluster every
+generation moves each island's population to its machine and back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from evogan.arena import Arena
+from evogan.critic import Critic
+from evogan.errors import EvoganError
+from evogan.ray_cluster import ATTEMPTS, ActorPool, from_wire, to_wire
+from evogan.streams import Streams
+from evogan.trainers import Trainer
+
+StepResult = tuple[Any, Critic, dict[str, torch.Tensor], torch.Tensor, dict[str, float]]
+
+
+class IslandWorker:
+    """A Ray actor that runs one island's generation at a time."""
+
+    def __init__(self, arena: Arena, inner: Trainer, threads: int) -> None:
+        torch.set_num_threads(threads)
+        self.arena, self.inner = arena, inner
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def step(
+        self, state: Any, critic: Critic, streams: dict[str, torch.Tensor], rng: torch.Tensor
+    ) -> StepResult:
+        """One generation of an island: its next state, trained critic, streams, RNG."""
+        island_streams = Streams.from_seed(0)
+        island_streams.load_state_dict(streams)
+        torch.set_rng_state(rng)
+        arena = dataclasses.replace(self.arena, critic=critic)
+        after, metrics = self.inner.step(from_wire(state), arena, island_streams)
+        return to_wire(after), critic, island_streams.state_dict(), torch.get_rng_state(), metrics
+
+
+class RayIslands(ActorPool):
+    """The ``IslandRunner`` of ``--backend ray``: island ``i`` steps on actor ``i``."""
+
+    def __init__(self, *, address: str | None, threads: int = 1) -> None:
+        super().__init__(address)
+        self.threads = threads
+        self.setup: tuple[Any, Trainer] | None = None  # the arena (in the store), the trainer
+
+    def __call__(
+        self, inner: Trainer, states: Sequence[Any], arenas: Sequence[Arena],
+        streams: Sequence[Streams], rngs: Sequence[torch.Tensor],
+    ) -> tuple[list[Any], list[dict[str, float]], list[torch.Tensor]]:  # fmt: skip
+        self.start(inner, arenas[0], len(states))
+        inputs = [
+            (self.ray.put(to_wire(state)), arena.critic, island_streams.state_dict(), rng)
+            for state, arena, island_streams, rng in zip(states, arenas, streams, rngs, strict=True)
+        ]
+        pending = [
+            actor.step.remote(*args) for actor, args in zip(self.actors, inputs, strict=True)
+        ]
+        after, metrics, rngs_after = [], [], []
+        for i, ref in enumerate(pending):
+            state, critic, streams_after, rng, island_metrics = self.gather(i, ref, inputs[i])
+            arenas[i].critic.take(critic)
+            streams[i].load_state_dict(streams_after)
+            after.append(from_wire(state))
+            metrics.append(island_metrics)
+            rngs_after.append(rng)
+        return after, metrics, rngs_after
+
+    def start(self, inner: Trainer, arena: Arena, islands: int) -> None:
+        """Join (or start) Ray and create one actor per island, once."""
+        if self.actors:
+            return
+        self.join(islands * self.threads)
+        self.setup = (self.ray.put(arena), inner)
+        self.actors = [self.new_actor() for _ in range(islands)]
+
+    def new_actor(self) -> Any:
+        assert self.setup is not None
+        remote = self.ray.remote(num_cpus=self.threads, max_restarts=0)(IslandWorker)
+        return remote.remote(*self.setup, self.threads)
+
+    def gather(self, island: int, ref: Any, inputs: tuple[Any, ...]) -> StepResult:
+        """The island's step; if its actor died, a fresh one runs it again."""
+        for _ in range(ATTEMPTS):
+            try:
+                result: StepResult = self.ray.get(ref)
+                return result
+            except self.ray.exceptions.RayActorError:
+                self.actors[island] = self.new_actor()
+                ref = self.actors[island].step.remote(*inputs)
+        raise EvoganError(f"Ray: island {island} failed on {ATTEMPTS} workers in a row")
+
+
+__all__ = ["IslandWorker", "RayIslands"]

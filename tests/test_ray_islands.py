@@ -1,0 +1,84 @@
+"""Islands on Ray actors: the local islands' result bit for bit, through migrations and a
+killed worker; islands draw from streams of their own."""
+
+import dataclasses
+import os
+import signal
+
+import pytest
+import torch
+from conftest import TINY, without_time
+
+from evogan.config import Config
+from evogan.engine import Evolution, evolve
+from evogan.evaluation import LocalEvaluator
+from evogan.islands import local_islands
+from evogan.ray_islands import RayIslands
+
+ray = pytest.importorskip("ray")
+
+# two islands of 8, a migration every 2 generations, one thread as on each actor
+ISLANDS = {**TINY, "population": 16, "islands": 2, "migration_every": 2, "migrants": 1,
+           "threads": 1}  # fmt: skip
+
+
+def critic_weights(run: Evolution) -> list[torch.Tensor]:
+    critics = [run.parts.critic, *run.state.critics]
+    return [torch.cat([p.detach().reshape(-1) for p in c.model.parameters()]) for c in critics]
+
+
+def assert_same_run(ours: Evolution, theirs: Evolution) -> None:
+    assert torch.equal(ours.state.population, theirs.state.population)
+    assert torch.equal(ours.best_genome, theirs.best_genome)
+    for a, b in zip(critic_weights(ours), critic_weights(theirs), strict=True):
+        assert torch.equal(a, b)
+    for a, b in zip(ours.state.streams, theirs.state.streams, strict=True):
+        states = zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+        assert all(torch.equal(x, y) for x, y in states)
+    assert torch.equal(ours.torch_rng, theirs.torch_rng)
+
+
+@pytest.mark.parametrize("trainer", ["ga", "es"])
+def test_islands_on_actors_equal_local_islands_bit_for_bit(ray_session, trainer):
+    local = evolve(Config(**ISLANDS, trainer=trainer), generations=5)
+    remote = evolve(Config(**ISLANDS, trainer=trainer, backend="ray"), generations=5)
+    assert isinstance(remote.evolution.parts.trainer.runner, RayIslands)
+    assert isinstance(remote.evolution.parts.arena.evaluator, LocalEvaluator)
+    assert remote.evolution.parts.trainer.runner.actors == []  # closed with the run
+    assert_same_run(remote.evolution, local.evolution)
+    assert without_time(remote.history) == without_time(local.history)
+    assert [row["islands/migration"] for row in remote.history] == [0, 1, 0, 1, 0]
+
+
+def test_a_killed_island_worker_is_replaced_and_the_run_is_unchanged(ray_session):
+    local = Evolution.start(Config(**ISLANDS))
+    run = Evolution.start(Config(**ISLANDS, backend="ray"))
+    for _ in range(3):
+        local.step()
+        run.step()
+    runner = run.parts.trainer.runner
+    victim = ray.get(runner.actors[1].pid.remote())
+    os.kill(victim, signal.SIGKILL)
+    for _ in range(2):
+        local.step()
+        run.step()
+    assert ray.get(runner.actors[1].pid.remote()) != victim
+    runner.close()
+    assert_same_run(run, local)
+
+
+def reversed_islands(inner, states, arenas, streams, rngs):
+    """The local runner, last island first."""
+    after, metrics, rngs = local_islands(inner, states[::-1], arenas[::-1], streams[::-1],
+                                         rngs[::-1])  # fmt: skip
+    return after[::-1], metrics[::-1], rngs[::-1]
+
+
+def test_islands_step_alike_in_any_order():
+    """What lets islands run in parallel: no island's draws depend on another's."""
+    forward = Evolution.start(Config(**ISLANDS))
+    backward = Evolution.start(Config(**ISLANDS))
+    backward.parts.trainer = dataclasses.replace(backward.parts.trainer, runner=reversed_islands)
+    for _ in range(3):
+        assert forward.step() == backward.step()
+    assert_same_run(backward, forward)
