@@ -11,7 +11,7 @@ from conftest import TINY
 
 from evogan.config import Config
 from evogan.engine import Evolution, evolve
-from evogan.evaluation.ray_evaluator import ShardWorker, WorkerSpec, shard_bounds
+from evogan.evaluation.ray_evaluator import RayEvaluator, ShardWorker, WorkerSpec, shard_bounds
 
 ray = pytest.importorskip("ray")
 
@@ -48,7 +48,7 @@ def test_a_ray_run_equals_the_local_run_bit_for_bit(ray_session, transport):
 
 def test_a_killed_worker_mid_run_gets_the_whole_population_and_the_run_is_unchanged(ray_session):
     local = evolve(Config(**{**RAY, "backend": "local"}), generations=5)
-    run = Evolution.start(Config(**RAY))
+    run = Evolution.start(Config(**RAY, ray_transport="compact"))
     for _ in range(3):
         run.step()
     evaluator = run.parts.arena.evaluator
@@ -95,3 +95,12 @@ def test_a_killed_worker_is_replaced_and_the_scores_do_not_change(ray_session):
     assert torch.equal(after[0], before[0]) and torch.equal(after[1], before[1])
     assert ray.get(evaluator.actors[0].pid.remote()) != victim
     evaluator.close()
+
+
+def test_auto_transport_is_full_on_a_local_ray_and_compact_on_a_cluster():
+    run = Evolution.start(Config(**TINY))
+    spec = WorkerSpec(run.parts.spec, 8, 16, 0.4, rebuild=run.parts.trainer.rebuild)
+    assert not RayEvaluator(spec, workers=1, address=None).compact
+    assert RayEvaluator(spec, workers=1, address="auto").compact
+    assert RayEvaluator(spec, workers=1, address=None, transport="compact").compact
+    assert not RayEvaluator(spec, workers=1, address="auto", transport="full").compact

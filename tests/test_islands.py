@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from conftest import TINY, without_time
@@ -15,6 +16,7 @@ from evogan.checkpoint import resume
 from evogan.config import Config
 from evogan.engine import Evolution, evolve, evolve_run
 from evogan.errors import EvoganError
+from evogan.export import load_generator
 from evogan.genome import GenomeLayout
 from evogan.islands import MIGRATIONS, IslandsState, IslandsTrainer, summarise
 from evogan.streams import Streams
@@ -213,3 +215,24 @@ def test_cli_trains_resumes_and_samples_with_islands(tmp_path):
     assert {"island0/fitness/best", "island1/disc/loss"} <= set(rows[-1])
     ok(evogan("sample", "run", "-n", "4", "-o", "s.npy", cwd=tmp_path))
     assert (tmp_path / "s.npy").is_file()
+    # each island's best generator, sampled like the run's own
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    fitness = [island["best_fitness"] for island in summary["islands"]]
+    assert fitness == [rows[-1]["island0/fitness/best"], rows[-1]["island1/fitness/best"]]
+    assert summary["best_fitness"] == max(fitness)
+    for i in range(2):
+        assert (tmp_path / "run" / "islands" / f"island{i}" / "samples.png").is_file()
+        ok(evogan("sample", f"run/islands/island{i}", "-n", "4", "-o", f"{i}.npy", cwd=tmp_path))
+        assert np.load(tmp_path / f"{i}.npy").shape == np.load(tmp_path / "s.npy").shape
+
+
+def test_each_islands_best_generator_is_written(tmp_path):
+    result = evolve_run(Evolution.start(Config(**ISLANDS, generations=1)), [RunDirectory(tmp_path)])
+    run = result.evolution
+    z = torch.randn(4, run.parts.spec.latent_dim)
+    bests = run.island_bests()
+    assert [b[1] for b in bests] == [run.history[-1][f"island{i}/fitness/best"] for i in (0, 1)]
+    for i, (genome, _) in enumerate(bests):
+        written = load_generator(tmp_path / "islands" / f"island{i}")
+        assert torch.equal(written(z), run.generator(genome)(z))
+    assert not torch.equal(bests[0][0], bests[1][0])  # before any migration they differ

@@ -48,6 +48,11 @@ def test_islands_on_actors_equal_local_islands_bit_for_bit(ray_session, trainer)
     assert_same_run(remote.evolution, local.evolution)
     assert without_time(remote.history) == without_time(local.history)
     assert [row["islands/migration"] for row in remote.history] == [0, 1, 0, 1, 0]
+    # a state goes into the store at first and after each migration (generations 1, 3, 5);
+    # in between an actor gets back the state it returned, as it is in the store
+    population = local.evolution.state.islands[0].population
+    sent = remote.evolution.parts.trainer.runner.sent
+    assert len(sent) == 6 and all(n >= population.nbytes for n in sent)
 
 
 def test_a_killed_island_worker_is_replaced_and_the_run_is_unchanged(ray_session):

@@ -31,6 +31,7 @@ CONFIG = "config.toml"
 METRICS = "metrics.jsonl"
 SAMPLES = "samples"
 SUMMARY = "summary.json"
+ISLANDS = "islands"  # each island's best generator, with --islands
 FRAME = re.compile(r"generation_(\d+)\.png")
 
 MAX_FRAMES = 200
@@ -118,7 +119,22 @@ class RunDirectory:
             "elapsed_s": run.elapsed,
             "genome_size": run.parts.layout.size,
         }
+        if islands := self.save_islands(run):
+            summary["islands"] = islands
         (self.directory / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
+
+    def save_islands(self, run: Evolution) -> list[dict[str, object]]:
+        """Each island's best generator and sample grid under ``islands/island{i}/``
+        (``evogan sample`` reads any of them like the run's own)."""
+        written = []
+        for i, (genome, fitness) in enumerate(run.island_bests()):
+            directory = self.directory / ISLANDS / f"island{i}"
+            directory.mkdir(parents=True, exist_ok=True)
+            save_generator(run.generator(genome), directory)
+            plots.save_grid(run.samples(genome=genome), directory / "samples.png",
+                            title=f"island {i}, fitness {fitness:.3g}")  # fmt: skip
+            written.append({"island": i, "best_fitness": fitness, "directory": str(directory)})
+        return written
 
     def save_grid(self, run: Evolution) -> None:
         generation = run.generation

@@ -124,15 +124,22 @@ class Config:
     # run
     seed: int = _opt(0, "master seed: the same seed on the same machine gives the same run")
     device: str = _opt("cpu", "cpu or cuda")
-    backend: str = _opt("local", "where agents are scored: local (this process) or ray")
+    backend: str = _opt(
+        "local",
+        "where agents are scored: local (this process) or ray (shards on actors; with "
+        "--islands, an actor per island)",
+    )
     ray_address: str | None = _opt(
         None, "ray: join this cluster (auto or HOST:PORT); default: start a local Ray for the run"
     )
-    ray_workers: int | None = _opt(None, "ray: actors scoring the population (default: CPUs)")
+    ray_workers: int | None = _opt(
+        None, "ray: actors scoring the population (default: CPUs; with --islands: one per island)"
+    )
     ray_transport: str = _opt(
-        "compact",
+        "auto",
         "ray: compact sends a GA generation as parent indices and seeds (bytes per agent) "
-        "that each actor rebuilds; full sends the genomes",
+        "that each actor rebuilds; full sends the genomes; auto: compact when joining a "
+        "cluster (--ray-address), full on a local Ray",
     )
     threads: int | None = _opt(
         None, "CPU threads (default: 1 for images up to 16 px, whose ops are too small to share)"

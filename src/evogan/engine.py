@@ -79,13 +79,28 @@ class Evolution:
 
     def best_generator(self) -> Generator:
         """The trainer's best genome as an ordinary ``nn.Module``."""
-        return load_genome(copy.deepcopy(self.parts.model), self.parts.layout, self.best_genome)
+        return self.generator(self.best_genome)
 
-    def samples(self, latents: torch.Tensor | None = None) -> torch.Tensor:
-        """Images of the best genome; by default from the fixed sample latents."""
+    def generator(self, genome: torch.Tensor) -> Generator:
+        """``genome`` as an ordinary ``nn.Module``."""
+        return load_genome(copy.deepcopy(self.parts.model), self.parts.layout, genome.detach())
+
+    def samples(
+        self, latents: torch.Tensor | None = None, genome: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Images of ``genome`` (default: the best); by default from the fixed sample latents."""
         z = self.parts.sample_latents if latents is None else latents
+        genome = self.best_genome if genome is None else genome
         with torch.no_grad():
-            return generate(self.parts.model, self.parts.layout, self.best_genome[None], z)[0]
+            return generate(self.parts.model, self.parts.layout, genome[None], z)[0]
+
+    def island_bests(self) -> list[tuple[torch.Tensor, float]]:
+        """Each island's best genome and fitness (by its own critic); [] without islands."""
+        islands = getattr(self.state, "islands", None)
+        if islands is None:
+            return []
+        inner = self.parts.trainer.inner  # type: ignore[attr-defined]
+        return [inner.best(island) for island in islands]
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,13 @@ def from_wire(value: Any) -> Any:
     return _convert(value, lambda a: from_store(a) if isinstance(a, np.ndarray) else a)
 
 
+def leaves(value: Any) -> list[np.ndarray]:
+    """The numpy arrays inside a ``to_wire`` value."""
+    found: list[np.ndarray] = []
+    _convert(value, lambda a: found.append(a) if isinstance(a, np.ndarray) else None)
+    return found
+
+
 def _convert(value: Any, leaf: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {
@@ -115,6 +122,7 @@ __all__ = [
     "from_store",
     "from_wire",
     "import_ray",
+    "leaves",
     "to_store",
     "to_wire",
 ]

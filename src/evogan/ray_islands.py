@@ -28,11 +28,11 @@ import torch
 from evogan.arena import Arena
 from evogan.critic import Critic
 from evogan.errors import EvoganError
-from evogan.ray_cluster import ATTEMPTS, ActorPool, from_wire, to_wire
+from evogan.ray_cluster import ATTEMPTS, ActorPool, from_wire, leaves, to_wire
 from evogan.streams import Streams
 from evogan.trainers import Trainer
 
-StepResult = tuple[Any, Critic, dict[str, torch.Tensor], torch.Tensor, dict[str, float]]
+StepRest = tuple[Critic, dict[str, torch.Tensor], torch.Tensor, dict[str, float]]
 
 
 class IslandWorker:
@@ -47,14 +47,16 @@ class IslandWorker:
 
     def step(
         self, state: Any, critic: Critic, streams: dict[str, torch.Tensor], rng: torch.Tensor
-    ) -> StepResult:
-        """One generation of an island: its next state, trained critic, streams, RNG."""
+    ) -> tuple[Any, StepRest]:
+        """One generation of an island: its next state, then its trained critic,
+        streams, dropout RNG state and metrics."""
         island_streams = Streams.from_seed(0)
         island_streams.load_state_dict(streams)
         torch.set_rng_state(rng)
         arena = dataclasses.replace(self.arena, critic=critic)
         after, metrics = self.inner.step(from_wire(state), arena, island_streams)
-        return to_wire(after), critic, island_streams.state_dict(), torch.get_rng_state(), metrics
+        rest = (critic, island_streams.state_dict(), torch.get_rng_state(), metrics)
+        return to_wire(after), rest
 
 
 class RayIslands(ActorPool):
@@ -64,6 +66,8 @@ class RayIslands(ActorPool):
         super().__init__(address)
         self.threads = threads
         self.setup: tuple[Any, Trainer] | None = None  # the arena (in the store), the trainer
+        self.in_store: list[tuple[Any, Any]] = []  # (state, its ref) as the actors returned them
+        self.sent: list[int] = []  # bytes of island state put in the store, per put
 
     def __call__(
         self, inner: Trainer, states: Sequence[Any], arenas: Sequence[Arena],
@@ -71,21 +75,37 @@ class RayIslands(ActorPool):
     ) -> tuple[list[Any], list[dict[str, float]], list[torch.Tensor]]:  # fmt: skip
         self.start(inner, arenas[0], len(states))
         inputs = [
-            (self.ray.put(to_wire(state)), arena.critic, island_streams.state_dict(), rng)
+            (self.stored(state), arena.critic, island_streams.state_dict(), rng)
             for state, arena, island_streams, rng in zip(states, arenas, streams, rngs, strict=True)
         ]
-        pending = [
-            actor.step.remote(*args) for actor, args in zip(self.actors, inputs, strict=True)
-        ]
+        pending = [self.send(actor, args) for actor, args in zip(self.actors, inputs, strict=True)]
         after, metrics, rngs_after = [], [], []
-        for i, ref in enumerate(pending):
-            state, critic, streams_after, rng, island_metrics = self.gather(i, ref, inputs[i])
+        for i, refs in enumerate(pending):
+            state_ref, (critic, streams_after, rng, island_metrics) = self.gather(
+                i, refs, inputs[i]
+            )
             arenas[i].critic.take(critic)
             streams[i].load_state_dict(streams_after)
-            after.append(from_wire(state))
+            after.append(from_wire(self.ray.get(state_ref)))
             metrics.append(island_metrics)
             rngs_after.append(rng)
+            pending[i] = state_ref
+        self.in_store = list(zip(after, pending, strict=True))
         return after, metrics, rngs_after
+
+    def stored(self, state: Any) -> Any:
+        """``state`` in the object store: as an actor returned it if it has not changed
+        since (no copy), else put there now (at first, and after a migration)."""
+        for known, ref in self.in_store:
+            if known is state:
+                return ref
+        wire = to_wire(state)
+        self.sent.append(sum(array.nbytes for array in leaves(wire)))
+        return self.ray.put(wire)
+
+    def send(self, actor: Any, inputs: tuple[Any, ...]) -> Any:
+        """Start an island's step: two refs, the state (big, left in the store) and the rest."""
+        return actor.step.options(num_returns=2).remote(*inputs)
 
     def start(self, inner: Trainer, arena: Arena, islands: int) -> None:
         """Join (or start) Ray and create one actor per island, once."""
@@ -100,15 +120,16 @@ class RayIslands(ActorPool):
         remote = self.ray.remote(num_cpus=self.threads, max_restarts=0)(IslandWorker)
         return remote.remote(*self.setup, self.threads)
 
-    def gather(self, island: int, ref: Any, inputs: tuple[Any, ...]) -> StepResult:
-        """The island's step; if its actor died, a fresh one runs it again."""
+    def gather(self, island: int, refs: Any, inputs: tuple[Any, ...]) -> tuple[Any, StepRest]:
+        """The island's step (its state's ref, the rest); if its actor died, a fresh
+        one runs it again."""
         for _ in range(ATTEMPTS):
             try:
-                result: StepResult = self.ray.get(ref)
-                return result
+                rest: StepRest = self.ray.get(refs[1])
+                return refs[0], rest
             except self.ray.exceptions.RayActorError:
                 self.actors[island] = self.new_actor()
-                ref = self.actors[island].step.remote(*inputs)
+                refs = self.send(self.actors[island], inputs)
         raise EvoganError(f"Ray: island {island} failed on {ATTEMPTS} workers in a row")
 
 

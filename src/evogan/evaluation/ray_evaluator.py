@@ -14,7 +14,8 @@ that dies mid-generation is replaced and its shard evaluated again, so the
 run's result does not change. This is the only module that imports Ray, and
 only when the backend is used.
 
-Compact transport (``--ray-transport compact``, the default): a trainer that
+Compact transport (``--ray-transport compact``; ``auto``, the default, takes it
+when joining a cluster and full genomes on a local Ray): a trainer that
 describes a generation by its lineage (the GA: elite and parent indices,
 sigmas and one breeding seed, ``evogan.trainers.ga.Lineage``) has it sent
 instead of the genomes, a few bytes per agent. Each actor keeps the last
@@ -43,8 +44,12 @@ from evogan.genome import GenomeLayout
 from evogan.networks import GeneratorSpec, build_discriminator, build_generator
 from evogan.ray_cluster import ATTEMPTS, ActorPool, Genomes, from_store, to_store
 
-HELD = 8  # populations an actor keeps as parents (islands take turns)
-TRANSPORTS = ("compact", "full")
+# Populations an actor keeps: the parents it rebuilds from, and the one it rebuilt.
+# Each is 354 MB at the article's size, and memory is what breeding waits on.
+HELD = 2
+# auto: full genomes on a local Ray (they are read in place, 0.2 s a generation at
+# 354 MB, while every actor would rebuild the population: ~1 s), compact on a cluster
+TRANSPORTS = ("auto", "compact", "full")
 Rebuild = Callable[[torch.Tensor, Any], torch.Tensor]  # (parents, lineage) -> population
 
 
@@ -133,10 +138,12 @@ class RayEvaluator(ActorPool):
     """The ``Evaluator`` interface over a pool of Ray actors."""
 
     def __init__(
-        self, spec: WorkerSpec, *, workers: int, address: str | None, transport: str = "compact"
+        self, spec: WorkerSpec, *, workers: int, address: str | None, transport: str = "auto"
     ) -> None:
         super().__init__(address)
         self.spec, self.workers = spec, workers
+        if transport == "auto":
+            transport = "full" if address is None else "compact"
         self.compact = transport == "compact" and spec.rebuild is not None
         self.sent: list[int] = []  # genome bytes sent to the actors, per evaluation
 
