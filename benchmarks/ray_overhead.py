@@ -10,11 +10,13 @@ seconds per generation after warm-up, the share spent in the evaluator, and
 the genome bytes sent per agent per generation.
 
 From the measured parts a model predicts a generation on M machines:
-``T(M, P) = D(P) + R(P) + E * P / M + b(P) / B``, with D the driver's work
-(critic step, selection, breeding), R an actor's rebuild of the whole
-population (compact only), E the scoring time per agent on one worker, b the
-bytes the driver sends and B its network bandwidth. The driver becomes the
-bottleneck when ``E * P / M`` falls below ``D + R + b / B``.
+``T(M, P) = D + E * P / M + A``, with D the driver's work (critic step,
+selection, breeding), E the scoring time per agent on one worker and A what
+Ray adds: on one machine, fitted from the 1-core rows (the object store's
+copy of full genomes, or every actor's rebuild for compact lineages) and
+checked against the 2-core rows; over a network, the bytes the driver sends
+at bandwidth B (plus the rebuild for compact). The driver becomes the
+bottleneck when ``E * P / M`` falls below ``D + A``.
 
 Islands (``--islands 2``) are timed apart: local islands step one after the
 other in the driver with 2 threads, Ray islands each on an actor of its own.
@@ -25,8 +27,10 @@ Usage: python benchmarks/ray_overhead.py [--generations 10] [--population 1000]
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -89,7 +93,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generations", type=int, default=10)
     parser.add_argument("--population", type=int, default=1000)
+    parser.add_argument("--refit", type=Path, help="only recompute the model of this result")
     args = parser.parse_args()
+    if args.refit:
+        refit(args.refit)
+        return
     settings = []
     for cores in (1, 2):
         ray = {"threads": cores, "backend": "ray", "ray_workers": cores}
@@ -119,34 +127,48 @@ def main() -> None:
 
 
 def model(rows: list[dict[str, Any]], population: int) -> dict[str, Any]:
-    """The time-per-generation model's parts, from the 1-core rows, and its predictions."""
-    local = next(r for r in rows if r["backend"] == "local" and r["cores"] == 1)
-    compact = next(r for r in rows if r["backend"] == "ray compact" and r["cores"] == 1)
+    """The time-per-generation model's parts from the 1-core rows, its check against
+    the 2-core rows, and its predictions for more machines."""
+
+    def row(backend: str, cores: int) -> dict[str, Any]:
+        return next(r for r in rows if r["backend"] == backend and r["cores"] == cores)
+
+    local = row("local", 1)
     per_agent = local["evaluation_seconds"] / population  # E
     driver = local["seconds_per_generation"] - local["evaluation_seconds"]  # D
-    rebuild = compact.get("rebuild_seconds", 0.0)  # R
-    predicted_2 = driver + rebuild + per_agent * population / 2
-    measured_2 = next(r for r in rows if r["backend"] == "ray compact" and r["cores"] == 2)
+    # what Ray adds on one machine beyond D + E P: full genomes through the object store,
+    # or (compact) every actor's rebuild of the population
+    added = {t: row(f"ray {t}", 1)["seconds_per_generation"] - local["seconds_per_generation"]
+             for t in ("full", "compact")}  # fmt: skip
+    check = {t: {"predicted": driver + per_agent * population / 2 + added[t],
+                 "measured": row(f"ray {t}", 2)["seconds_per_generation"]}
+             for t in added}  # fmt: skip
+    genome_bytes = local["genome_bytes"]
+    lineage_bytes = row("ray compact", 1)["genome_bytes_per_agent"]
     predictions = []
     for machines in (1, 2, 4, 8, 16, 32):
-        transports = (("full", local["genome_bytes"]),
-                      ("compact", compact["genome_bytes_per_agent"]))  # fmt: skip
-        for transport, per_agent_bytes in transports:
-            # full: each agent's genome once; compact: the lineage to every machine
-            sent = population * per_agent_bytes * (machines if transport == "compact" else 1)
-            seconds = (driver + (rebuild if transport == "compact" else 0.0)
-                       + per_agent * population / machines + sent / BANDWIDTH)  # fmt: skip
-            predictions.append({"machines": machines, "transport": transport,
-                                "seconds_per_generation": seconds})  # fmt: skip
+        # over a network: full genomes once per agent, the lineage once per machine
+        full = driver + per_agent * population / machines + population * genome_bytes / BANDWIDTH
+        compact = (driver + added["compact"] + per_agent * population / machines
+                   + machines * population * lineage_bytes / BANDWIDTH)  # fmt: skip
+        predictions += [{"machines": machines, "transport": "full", "seconds_per_generation": full},
+                        {"machines": machines, "transport": "compact",
+                         "seconds_per_generation": compact}]  # fmt: skip
     return {
         "driver_seconds": driver,
         "scoring_seconds_per_agent": per_agent,
-        "rebuild_seconds": rebuild,
+        "ray_added_seconds": added,
         "bandwidth_bytes_per_s": BANDWIDTH,
-        "predicted_2_workers_compact": predicted_2,
-        "measured_2_workers_compact": measured_2["seconds_per_generation"],
+        "check_2_workers": check,
         "predictions": predictions,
     }
+
+
+def refit(path: Path) -> None:
+    """Recompute the model of a saved result (after a change to the model alone)."""
+    result = json.loads(path.read_text())
+    result["model"] = model(result["rows"], result["population"])
+    path.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

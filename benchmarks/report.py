@@ -146,11 +146,16 @@ def ray_table(result: dict[str, Any]) -> list[str]:
                      f"| {'' if scoring is None else f'{scoring:.2f}'} | {r['overhead']:+.0%} "
                      f"| {r['genome_bytes_per_agent']:,.0f} |")  # fmt: skip
     m = result["model"]
+    check = m["check_2_workers"]
     lines += ["", f"Model (from the 1-core rows): driver {m['driver_seconds']:.2f} s, scoring "
-              f"{m['scoring_seconds_per_agent'] * 1000:.2f} ms per agent, rebuild "
-              f"{m['rebuild_seconds']:.3f} s; it predicts {m['predicted_2_workers_compact']:.2f} s "
-              f"on 2 workers (measured {m['measured_2_workers_compact']:.2f} s). Predicted on "
-              f"M machines at {m['bandwidth_bytes_per_s'] / 1e6:.0f} MB/s:", "",
+              f"{m['scoring_seconds_per_agent'] * 1000:.2f} ms per agent, Ray adds "
+              f"{m['ray_added_seconds']['full']:.2f} s (full) or "
+              f"{m['ray_added_seconds']['compact']:.2f} s (compact). Checked on 2 workers: "
+              f"full {check['full']['predicted']:.2f} s predicted, "
+              f"{check['full']['measured']:.2f} s measured; compact "
+              f"{check['compact']['predicted']:.2f} s predicted, "
+              f"{check['compact']['measured']:.2f} s measured. Predicted on M machines at "
+              f"{m['bandwidth_bytes_per_s'] / 1e6:.0f} MB/s:", "",
               "| machines | full genomes (s) | compact (s) |", "|---:|---:|---:|"]  # fmt: skip
     by = {(p["machines"], p["transport"]): p["seconds_per_generation"] for p in m["predictions"]}
     for machines in sorted({p["machines"] for p in m["predictions"]}):
