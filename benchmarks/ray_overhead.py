@@ -5,9 +5,13 @@ article preset) with the local backend and with Ray on 1 and 2 workers of one
 thread each, against local on the same cores (1 and 2 threads; the driver
 gets as many threads as there are workers, since its critic step and the
 workers' scoring take turns). Ray runs with both genome transports: full
-genomes, and compact lineages that each actor rebuilds. Reported: the median
-seconds per generation after warm-up, the share spent in the evaluator, and
-the genome bytes sent per agent per generation.
+genomes, and compact lineages that each actor rebuilds. The runs of a group
+(local, full, compact on the same cores) exist together and step in turns,
+so that each meets the same machine: on this VM one run's generations vary
+by 10-30 % from minute to minute, so runs one after the other disagreed by
+more than the overhead measured. Reported: the median seconds per generation
+after warm-up, the time in the evaluator, the overhead as the median of the
+rounds' paired ratios, and the genome bytes sent per agent per generation.
 
 From the measured parts a model predicts a generation on M machines:
 ``T(M, P) = D + E * P / M + A``, with D the driver's work (critic step,
@@ -52,41 +56,65 @@ def start(population: int, options: dict[str, Any]) -> Any:
     )
 
 
-def measure(population: int, generations: int, options: dict[str, Any]) -> dict[str, Any]:
-    """Median seconds per generation and in the evaluator, and genome bytes per agent."""
-    run = start(population, options)
-    evaluator = run.parts.arena.evaluator
-    inner = evaluator.evaluate
-    evaluating: list[float] = []
+class Timed:
+    """A run, the seconds of its generations, and of its evaluator's calls."""
 
-    def timed(*args: Any) -> Any:
-        began = time.perf_counter()
-        result = inner(*args)
-        evaluating.append(time.perf_counter() - began)
-        return result
+    def __init__(self, population: int, options: dict[str, Any]) -> None:
+        self.run = start(population, options)
+        self.evaluator = self.run.parts.arena.evaluator
+        self.seconds: list[float] = []
+        self.evaluating: list[float] = []
+        inner = self.evaluator.evaluate
 
-    evaluator.evaluate = timed
-    torch.set_num_threads(run.parts.threads)
-    seconds = []
-    for _ in range(WARMUP + generations):
+        def timed(*args: Any) -> Any:
+            began = time.perf_counter()
+            result = inner(*args)
+            self.evaluating.append(time.perf_counter() - began)
+            return result
+
+        self.evaluator.evaluate = timed
+
+    def step(self) -> None:
         began = time.perf_counter()
-        run.step()
-        seconds.append(time.perf_counter() - began)
-    sent = getattr(evaluator, "sent", [])
-    for part in (evaluator, run.parts.trainer):
-        if hasattr(part, "close"):
-            part.close()
-    row = {
-        "seconds_per_generation": statistics.median(seconds[WARMUP:]),
-        # islands on Ray actors score there, not through the driver's evaluator
-        "evaluation_seconds": statistics.median(evaluating[WARMUP:]) if evaluating else None,
-        "genome_bytes_per_agent": statistics.median(sent[WARMUP:]) / population if sent else 0,
-    }
-    if getattr(run.state, "lineage", None) is not None:  # an actor's rebuild of a generation
-        began = time.perf_counter()
-        run.parts.trainer.rebuild(run.state.population, run.state.lineage)
-        row["rebuild_seconds"] = time.perf_counter() - began
-    return row | {"genome_bytes": run.state.population[0].nbytes}
+        self.run.step()
+        self.seconds.append(time.perf_counter() - began)
+
+    def close(self) -> None:
+        for part in (self.evaluator, self.run.parts.trainer):
+            if hasattr(part, "close"):
+                part.close()
+
+
+def measure_together(
+    population: int, generations: int, threads: int, settings: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Runs of one group, stepped in turns (the order rotating each round), so that
+    every backend meets the same machine: on this VM the same run varies by 10-30 %
+    from one minute to the next. Overhead: the median of the rounds' paired ratios."""
+    runs = {name: Timed(population, options) for name, options in settings.items()}
+    torch.set_num_threads(threads)
+    names = list(runs)
+    for round_ in range(WARMUP + generations):
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+            runs[name].step()
+    baseline = runs[names[0]].seconds[WARMUP:]
+    rows = {}
+    for name, timed in runs.items():
+        timed.close()
+        seconds = timed.seconds[WARMUP:]
+        sent = getattr(timed.evaluator, "sent", [])
+        rows[name] = {
+            "seconds_per_generation": statistics.median(seconds),
+            # islands on Ray actors score there, not through the driver's evaluator
+            "evaluation_seconds": (
+                statistics.median(timed.evaluating[WARMUP:]) if timed.evaluating else None
+            ),
+            "genome_bytes_per_agent": statistics.median(sent[WARMUP:]) / population if sent else 0,
+            "genome_bytes": timed.run.state.population[0].nbytes,
+            "overhead": statistics.median(t / b for t, b in zip(seconds, baseline, strict=True))
+            - 1,
+        }
+    return rows
 
 
 def main() -> None:
@@ -98,28 +126,31 @@ def main() -> None:
     if args.refit:
         refit(args.refit)
         return
-    settings = []
+    import ray
+
+    # one Ray for every run (logical CPUs: the runs take turns), which evogan joins
+    ray.init(num_cpus=16, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    groups = []
     for cores in (1, 2):
-        ray = {"threads": cores, "backend": "ray", "ray_workers": cores}
-        settings += [("local", cores, {"threads": cores}),
-                     ("ray full", cores, ray | {"ray_transport": "full"}),
-                     ("ray compact", cores, ray | {"ray_transport": "compact"})]  # fmt: skip
+        ray_options = {"threads": cores, "backend": "ray", "ray_workers": cores}
+        groups.append((cores, cores, {
+            "local": {"threads": cores},
+            "ray full": ray_options | {"ray_transport": "full"},
+            "ray compact": ray_options | {"ray_transport": "compact"},
+        }))  # fmt: skip
     # two islands of 500 agents, migrating every 2 generations: one after the other in
     # this process (2 threads), or each on an actor of its own (1 thread each)
     islands = {"islands": 2, "migration_every": 2, "migrants": 10}
-    settings += [("local islands", 2, {"threads": 2} | islands),
-                 ("ray islands", 2, {"threads": 1, "backend": "ray"} | islands)]  # fmt: skip
+    groups.append((2, 2, {"local islands": {"threads": 2} | islands,
+                          "ray islands": {"threads": 1, "backend": "ray"} | islands}))  # fmt: skip
     rows = []
-    for backend, cores, options in settings:
-        row = {"backend": backend, "cores": cores}
-        row |= measure(args.population, args.generations, options)
-        rows.append(row)
-        print(f"{backend:>13} on {cores} core(s): {row['seconds_per_generation']:.2f} s/gen, "
-              f"{row['genome_bytes_per_agent']:.0f} genome bytes/agent")  # fmt: skip
-    for row in rows:
-        baseline = "local islands" if "islands" in row["backend"] else "local"
-        local = next(r for r in rows if r["backend"] == baseline and r["cores"] == row["cores"])
-        row["overhead"] = row["seconds_per_generation"] / local["seconds_per_generation"] - 1
+    for cores, threads, settings in groups:
+        measured = measure_together(args.population, args.generations, threads, settings)
+        for backend, row in measured.items():
+            rows.append({"backend": backend, "cores": cores} | row)
+            print(f"{backend:>13} on {cores} core(s): {row['seconds_per_generation']:.2f} s/gen, "
+                  f"overhead {row['overhead']:+.1%}", flush=True)  # fmt: skip
+    ray.shutdown()
     command = (f"python benchmarks/ray_overhead.py --generations {args.generations} "
                f"--population {args.population}")  # fmt: skip
     write_result("ray_overhead", {"command": command, "population": args.population,
