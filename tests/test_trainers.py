@@ -1,5 +1,7 @@
 """Every trainer behind one interface: runs, resumes exactly, refuses a foreign state."""
 
+import dataclasses
+
 import pytest
 import torch
 from conftest import TINY, without_time
@@ -9,6 +11,7 @@ from evogan.checkpoint import resume
 from evogan.config import Config
 from evogan.engine import Evolution, evolve, evolve_run
 from evogan.errors import EvoganError
+from evogan.streams import Streams
 from evogan.trainers import TRAINERS, build_trainer
 from evogan.trainers.es import adam, centred_ranks
 
@@ -114,3 +117,21 @@ def test_a_few_agents_draw_the_critics_fakes_as_many_agents_would(agents):
         slow = run.parts.arena.pooled_fakes(population, Streams.from_seed(5))
     assert fast.shape == slow.shape == (32, 1, 8, 8)
     assert torch.allclose(fast, slow, atol=1e-5)
+
+
+def test_es_lr_decay_scales_each_step_by_its_generation():
+    """Adam's step is linear in lr: from one state at generation 2, decay 0.5 gives a
+    quarter of the undecayed step (no critic updates, so both steps see one critic)."""
+    run = Evolution.start(Config(**{**TINY, "population": 8}, trainer="es", disc_steps=0))
+    run.step()
+    run.step()
+    steps = []
+    for decay in (1.0, 0.5):
+        trainer = dataclasses.replace(run.parts.trainer, lr_decay=decay)
+        streams = Streams.from_seed(0)
+        streams.load_state_dict(run.streams.state_dict())
+        steps.append(trainer.step(run.state, run.parts.arena, streams)[1])
+    plain, decayed = steps
+    assert decayed["es/lr"] == pytest.approx(run.config.es_lr * 0.25)
+    assert decayed["es/step_norm"] == pytest.approx(0.25 * plain["es/step_norm"], rel=1e-5)
+    assert decayed["fitness/mean"] == plain["fitness/mean"]  # the same samples were scored

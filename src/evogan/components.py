@@ -259,6 +259,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "time_budget": (0, None, False, True),
     "es_sigma": (0, None, False, True),
     "es_lr": (0, None, False, True),
+    "es_lr_decay": (0, 1, False, True),
     "es_sigma_lr": (0, None, False, True),
 }
 

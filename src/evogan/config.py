@@ -98,6 +98,9 @@ class Config:
         0.8, "es: sampling step, relative to each gene's init spread (best of a sweep on MNIST)"
     )
     es_lr: float = _opt(0.4, "es: Adam learning rate of the mean, relative to the init spread")
+    es_lr_decay: float = _opt(
+        1.0, "es: the mean's learning rate is multiplied by this every generation (1: constant)"
+    )
     es_adapt: str = _opt("none", "es: per-gene step-size adaptation: none or snes")
     es_sigma_lr: float | None = _opt(
         None, "es: learning rate of the snes step sizes (default (3 + ln pop) / (5 sqrt pop))"

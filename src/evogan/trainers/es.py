@@ -58,6 +58,7 @@ class ESTrainer:
     lr: float
     adapt: str
     sigma_lr: float
+    lr_decay: float = 1.0  # the lr's factor per generation
 
     @classmethod
     def from_config(cls, config: Config, layout: GenomeLayout) -> ESTrainer:
@@ -79,6 +80,7 @@ class ESTrainer:
             lr=config.es_lr,
             adapt=config.es_adapt,
             sigma_lr=config.es_sigma_lr if config.es_sigma_lr is not None else default_sigma_lr,
+            lr_decay=config.es_lr_decay,
         )
 
     @property
@@ -107,7 +109,8 @@ class ESTrainer:
         utility = centred_ranks(fitness[1:])
         plus, minus = utility[:pairs], utility[pairs:]
         ascent = ((plus - minus) @ eps) / (2 * pairs * state.sigma)
-        m, v, step = adam(ascent, state.adam_m, state.adam_v, state.generation + 1, lr=self.lr)
+        lr = self.lr * self.lr_decay**state.generation
+        m, v, step = adam(ascent, state.adam_m, state.adam_v, state.generation + 1, lr=lr)
         sigma = state.sigma
         if self.adapt == "snes":  # antithetic twins share eps**2: their utilities add
             grad_log_sigma = ((plus + minus) @ (eps.square() - 1)) / (2 * pairs)
@@ -129,6 +132,7 @@ class ESTrainer:
             "fitness/center": float(fitness[0]),
             "es/sigma": sigma.mean().item(),
             "es/step_norm": step.norm().item(),
+            "es/lr": lr,
         }
         return next_state, {**metrics, **critic_metrics, **score_metrics}
 
