@@ -128,8 +128,10 @@ def main() -> None:
         return
     import ray
 
-    # one Ray for every run (logical CPUs: the runs take turns), which evogan joins
-    ray.init(num_cpus=16, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    # one Ray for every run (logical CPUs: the runs take turns), which evogan joins;
+    # workers at normal priority, as in the local Ray that evogan starts itself
+    ray.init(num_cpus=16, include_dashboard=False, log_to_driver=False, configure_logging=False,
+             _system_config={"worker_niceness": 0})  # fmt: skip
     groups = []
     for cores in (1, 2):
         ray_options = {"threads": cores, "backend": "ray", "ray_workers": cores}

@@ -87,3 +87,28 @@ def test_islands_step_alike_in_any_order():
     for _ in range(3):
         assert forward.step() == backward.step()
     assert_same_run(backward, forward)
+
+
+class FakeRay:
+    """Records how evogan starts Ray."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+
+    def is_initialized(self) -> bool:
+        return bool(self.calls)
+
+    def init(self, **options) -> None:
+        self.calls.append(options)
+
+
+def test_a_local_ray_runs_its_workers_at_normal_priority_and_a_cluster_is_joined_as_is():
+    from evogan.ray_cluster import connect
+
+    local, cluster = FakeRay(), FakeRay()
+    assert connect(local, None, 3) and not connect(local, None, 3)  # started once, by us
+    assert not connect(cluster, "auto", 3)  # a cluster is not ours to stop
+    assert local.calls[0]["num_cpus"] == 3
+    assert local.calls[0]["_system_config"] == {"worker_niceness": 0}
+    assert cluster.calls == [{"address": "auto", "include_dashboard": False,
+                              "log_to_driver": False, "configure_logging": False}]  # fmt: skip

@@ -39,9 +39,12 @@ def connect(ray: Any, address: str | None, cpus: int) -> bool:
     this call started Ray (and so should stop it)."""
     if ray.is_initialized():
         return False
+    # Ray runs its workers at nice 15: on a busy machine they starved, and a 1-generation
+    # run waited 2 minutes for its actors (16 s at nice 0). The driver only waits for them.
+    local = {"num_cpus": cpus, "_system_config": {"worker_niceness": 0}}
     try:
-        ray.init(address=address, num_cpus=cpus if address is None else None,
-                 include_dashboard=False, log_to_driver=False, configure_logging=False)  # fmt: skip
+        ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False, **(local if address is None else {}))  # fmt: skip
     except (ConnectionError, RuntimeError, ValueError) as err:
         where = address or "a local Ray"
         raise EvoganError(f"--ray-address {where}: cannot start Ray ({err})") from None
