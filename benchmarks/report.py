@@ -206,6 +206,7 @@ def main() -> None:
             "quality_vs_time",
             lambda r: quality_table(r) + mixture_table(r),
         ),
+        ("ES with a decaying learning rate (MNIST)", "quality_es_lr_decay", quality_table),
         ("Ceiling: what each family can reach at all (MNIST)", "ceiling", ceiling_table),
         ("Cost of the E-GAN hybrid (MNIST, one thread)", "hybrid_cost", hybrid_table),
         ("Choosing the defaults (digits)", "digits_sweep", sweep_table),
