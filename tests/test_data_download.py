@@ -63,8 +63,10 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if name in site.truncate:
             payload = payload[: len(payload) // 2]
-        self.wfile.write(payload)
+        # counted before writing: the client may finish (and the test assert) before this
+        # thread runs another line after the write
         site.sent[name] = site.sent.get(name, 0) + len(payload)
+        self.wfile.write(payload)
 
     def log_message(self, format: str, *args: object) -> None:  # quiet test output
         pass
