@@ -25,7 +25,7 @@ Island 0 plays against the run's own critic (the one the checkpoint and
 against critics built the same way but seeded ``seed + island``, with
 streams and a dropout random state of their own. So no island's draws depend
 on another's and the islands can step anywhere, in any order: in this
-process one after the other (``LocalIslands``), or each on a Ray actor of
+process one after the other (``local_islands``), or each on a Ray actor of
 its own (``evogan.ray_islands``), with the same result. Fitness of different
 islands comes from different critics, so ``best`` (the fittest island's
 best) compares judges, not agents.
