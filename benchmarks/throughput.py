@@ -15,7 +15,7 @@ spec and discriminator, measured in one process:
   share of a generation spent building every agent's full weights
   ``theta0 + P g`` (the scored agents and the critic's pooled fakes).
 
-Usage: python benchmarks/throughput.py [--quick]
+Usage: python benchmarks/throughput.py [--quick] [--smoke] [--out DIR]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -31,7 +32,22 @@ from evogan.critic import score
 from evogan.engine import Evolution
 from evogan.genome import generate
 
-from common import MNIST_DIR, RESULTS, write_result
+from common import MNIST_DIR, add_smoke_options, output_dir, write_result
+
+
+@dataclass(frozen=True)
+class Sizes:
+    populations: tuple[int, ...]
+    repeats: int
+    article_agents: int  # agents the article's loop is timed on
+    subset: str  # MNIST training images
+    batches: tuple[int, ...]  # discriminator batch sizes of the ceiling
+    subspace_population: int | None  # None: the mnist preset's
+
+
+FULL = Sizes((100, 1000), 5, 100, "0:5000", (512, 1024, 2048, 4096), None)
+QUICK = replace(FULL, repeats=2, article_agents=20)
+SMOKE = Sizes((8,), 1, 2, "0:500", (64, 128), 8)
 
 
 def best_of(repeats: int, fn) -> float:  # type: ignore[no-untyped-def]
@@ -44,31 +60,32 @@ def best_of(repeats: int, fn) -> float:  # type: ignore[no-untyped-def]
     return min(times)
 
 
-def article_run(population: int) -> Evolution:
+def article_run(population: int, subset: str) -> Evolution:
     config = build_config(
         ("article", load_preset("article")),
-        ("bench", {"data_dir": str(MNIST_DIR), "subset": "0:5000", "population": population,
+        ("bench", {"data_dir": str(MNIST_DIR), "subset": subset, "population": population,
                    "elitism": population // 5, "progress": False}),
     )  # fmt: skip
     return Evolution.start(config)
 
 
-def evaluation_vs_ceiling(run: Evolution, repeats: int) -> tuple[float, float]:
+def evaluation_vs_ceiling(run: Evolution, sizes: Sizes) -> tuple[float, float]:
     """Evaluation samples/s and the discriminator's best images/s, timed in alternation.
 
-    The ceiling is the fastest discriminator forward over batch sizes 512-4096;
+    The ceiling is the fastest discriminator forward over ``sizes.batches`` (512-4096);
     alternating the two measurements exposes both to the same machine load.
     """
     population = run.state.population
     latents = torch.randn(50, run.parts.spec.latent_dim)
     model = run.parts.critic.model
-    batches = [run.parts.data.images[:size] for size in (512, 1024, 2048, 4096)]
+    evaluator = run.parts.arena.evaluator
+    batches = [run.parts.data.images[:size] for size in sizes.batches]
     evaluation, forward = [], []
     with torch.no_grad():
-        for _ in range(repeats):
+        for _ in range(sizes.repeats):
             for images in batches:
                 forward.append(len(images) / best_of(1, lambda x=images: score(model, x)))
-            seconds = best_of(1, lambda: run.parts.evaluator.evaluate(population, latents, model))
+            seconds = best_of(1, lambda: evaluator.evaluate(population, latents, model))
             evaluation.append(population.shape[0] * 50 / seconds)
     return max(evaluation), max(forward)
 
@@ -92,10 +109,11 @@ def article_loop_seconds(run: Evolution, agents: int) -> float:
     return (time.perf_counter() - start) / agents
 
 
-def measure(population: int, repeats: int, article_agents: int) -> dict[str, float]:
-    run = article_run(population)
-    rate, top = evaluation_vs_ceiling(run, repeats)
-    generation = best_of(max(1, repeats - 1), run.step)
+def measure(population: int, sizes: Sizes) -> dict[str, float]:
+    run = article_run(population, sizes.subset)
+    rate, top = evaluation_vs_ceiling(run, sizes)
+    generation = best_of(max(1, sizes.repeats - 1), run.step)
+    article_agents = min(sizes.article_agents, population)
     article = article_loop_seconds(run, article_agents) * population
     return {
         "population": population,
@@ -110,13 +128,13 @@ def measure(population: int, repeats: int, article_agents: int) -> dict[str, flo
     }
 
 
-def projection_share(repeats: int) -> dict[str, float]:
+def projection_share(sizes: Sizes) -> dict[str, float]:
     """Seconds of one generation and of its weight building, for the subspace family."""
-    config = build_config(
-        ("mnist", load_preset("mnist")),
-        ("bench", {"data_dir": str(MNIST_DIR), "subset": "0:5000", "generator": "subspace",
-                   "latent_dim": 16, "progress": False}),
-    )  # fmt: skip
+    options = {"data_dir": str(MNIST_DIR), "subset": sizes.subset, "generator": "subspace",
+               "latent_dim": 16, "progress": False}  # fmt: skip
+    if sizes.subspace_population is not None:
+        options["population"] = sizes.subspace_population
+    config = build_config(("mnist", load_preset("mnist")), ("bench", options))
     run = Evolution.start(config)
     model = run.parts.model
     agents = config.population + 1 + config.disc_batch  # scored (with the ES mean) + pooled
@@ -125,8 +143,8 @@ def projection_share(repeats: int) -> dict[str, float]:
         genomes = run.state.population[torch.arange(agents) % config.population]
         return model.theta0 + torch.vmap(lambda g: torch.mv(model.projection, g))(genomes)
 
-    generation = best_of(repeats, run.step)
-    projection = best_of(repeats, build)
+    generation = best_of(sizes.repeats, run.step)
+    projection = best_of(sizes.repeats, build)
     return {
         "genome_dim": float(config.genome_dim),
         "full_weights": float(len(model.theta0)),
@@ -142,14 +160,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller slices")
     parser.add_argument("--subspace-only", action="store_true",
                         help="only the subspace share; keep the file's other rows")  # fmt: skip
+    add_smoke_options(parser)
     args = parser.parse_args()
-    repeats, agents = (2, 20) if args.quick else (5, 100)
+    sizes = SMOKE if args.smoke else QUICK if args.quick else FULL
+    out = output_dir(args)
     if args.subspace_only:
-        previous = json.loads((RESULTS / "throughput.json").read_text())
+        previous = json.loads((out / "throughput.json").read_text())
         rows, command = previous["rows"], previous["command"]
     else:
-        rows = [measure(population, repeats, agents) for population in (100, 1000)]
-        command = "python benchmarks/throughput.py"
+        rows = [measure(population, sizes) for population in sizes.populations]
+        command = "python benchmarks/throughput.py" + (" --smoke" if args.smoke else "")
     for row in rows if not args.subspace_only else []:
         print(
             f"population {row['population']:>5}: evaluation {row['evaluation_samples_per_s']:.0f}"
@@ -158,7 +178,7 @@ def main() -> None:
             f" vs article loop {row['article_loop_generation_s']:.1f} s"
             f" ({row['speedup_vs_article']:.1f}x)"
         )
-    subspace = projection_share(repeats)
+    subspace = projection_share(sizes)
     print(
         f"subspace: building {subspace['agents_built']:.0f} agents' weights takes "
         f"{1000 * subspace['projection_s']:.1f} ms of a {1000 * subspace['generation_s']:.0f} ms "
@@ -167,7 +187,7 @@ def main() -> None:
     result = {"command": command, "rows": rows, "subspace": subspace}
     if args.subspace_only:
         result["subspace_command"] = "python benchmarks/throughput.py --subspace-only"
-    write_result("throughput", result)
+    write_result("throughput", result, out)
 
 
 if __name__ == "__main__":
