@@ -5,53 +5,78 @@ side) and is judged by FID against the digits themselves (the run trains on
 the whole set, so real-vs-real is 0 and uniform noise about 290), on 1000
 samples of the best agent.
 
-Usage: python benchmarks/digits_sweep.py [--seeds 0 1] [--seconds 100]
+Usage: python benchmarks/digits_sweep.py [--seeds 0 1] [--seconds 100] [--smoke] [--out DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import torch
 
-from common import RESULTS, write_result
+from common import RESULTS, add_smoke_options, output_dir, write_result
 
 SETTINGS: dict[str, dict[str, Any]] = {
     "population 100, 50 samples": {"population": 100, "samples_per_agent": 50},
     "population 50, 50 samples (default)": {"population": 50, "samples_per_agent": 50},
     "population 50, 16 samples": {"population": 50, "samples_per_agent": 16},
 }
+SMOKE_SETTINGS: dict[str, dict[str, Any]] = {
+    "population 8, 8 samples": {"population": 8, "samples_per_agent": 8},
+    "population 4, 4 samples": {"population": 4, "samples_per_agent": 4},
+}
+SAMPLES = 1000  # of the best agent, judged by FID
 
 
-def one_run(name: str, seed: int, seconds: float) -> dict[str, Any]:
+def one_run(
+    name: str, options: dict[str, Any], seed: int, seconds: float, cache: Path
+) -> dict[str, Any]:
     torch.set_num_threads(1)
     from evogan.config import Config
     from evogan.engine import Evolution, evolve_run
     from evogan.quality import build_evaluator, draw_samples
 
     config = Config(progress=False, seed=seed, time_budget=seconds, generations=10**7,
-                    sample_every=0, checkpoint_every=0, threads=1, **SETTINGS[name])  # fmt: skip
-    evaluator, _ = build_evaluator(config, RESULTS / "cache")
+                    sample_every=0, checkpoint_every=0, threads=1, **options)  # fmt: skip
+    evaluator, _ = build_evaluator(config, cache)
     run = Evolution.start(config)
     result = evolve_run(run)
-    report = evaluator.evaluate(draw_samples(run, 1000))
+    report = evaluator.evaluate(draw_samples(run, SAMPLES))
     print(f"{name}, seed {seed}: {result.generations} generations, FID {report.fid:.1f}")
     return {"setting": name, "seed": seed, "generations": result.generations} | report.as_dict()
 
 
+def warm_classifier(cache: Path) -> None:
+    """Train (or load) the evaluation classifier once, before two workers both train it."""
+    from evogan.config import Config
+    from evogan.quality import build_evaluator
+
+    build_evaluator(Config(), cache)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--seconds", type=float, default=100.0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=None, help="0 1 (smoke: 0)")
+    parser.add_argument("--seconds", type=float, default=None, help="100 (smoke: 1)")
+    add_smoke_options(parser)
     args = parser.parse_args()
-    jobs = [(name, seed) for name in SETTINGS for seed in args.seeds]
+    seeds = args.seeds or ([0] if args.smoke else [0, 1])
+    seconds = args.seconds if args.seconds is not None else 1.0 if args.smoke else 100.0
+    settings = SMOKE_SETTINGS if args.smoke else SETTINGS
+    out = output_dir(args)
+    # a smoke run's classifier stays out of results/cache
+    cache = out / "cache" if args.smoke else RESULTS / "cache"
+    warm_classifier(cache)
+    jobs = [(name, options, seed, seconds, cache) for name, options in settings.items()
+            for seed in seeds]  # fmt: skip
     with ProcessPoolExecutor(2) as pool:
-        rows = list(pool.map(one_run, *zip(*jobs, strict=True), [args.seconds] * len(jobs)))
-    seeds = " ".join(map(str, args.seeds))
-    command = f"python benchmarks/digits_sweep.py --seeds {seeds} --seconds {args.seconds:g}"
-    write_result("digits_sweep", {"command": command, "rows": rows})
+        rows = list(pool.map(one_run, *zip(*jobs, strict=True)))
+    command = f"python benchmarks/digits_sweep.py --seeds {' '.join(map(str, seeds))} "
+    command += f"--seconds {seconds:g}" + (" --smoke" if args.smoke else "")
+    write_result("digits_sweep", {"command": command, "rows": rows}, out)
 
 
 if __name__ == "__main__":
