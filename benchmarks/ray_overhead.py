@@ -26,6 +26,7 @@ Islands (``--islands 2``) are timed apart: local islands step one after the
 other in the driver with 2 threads, Ray islands each on an actor of its own.
 
 Usage: python benchmarks/ray_overhead.py [--generations 10] [--population 1000]
+                                         [--smoke] [--out DIR]
 """
 
 from __future__ import annotations
@@ -39,18 +40,20 @@ from typing import Any
 
 import torch
 
-from common import MNIST_DIR, write_result
+from common import MNIST_DIR, add_smoke_options, output_dir, write_result
 
 WARMUP = 2  # generations before timing: Ray actors start, the lineage chain begins
 BANDWIDTH = 125e6  # bytes/s of a 1 Gbit/s link, for the model's cluster column
+SMOKE = {"subset": "0:500"}  # MNIST images in a smoke run (else 0:5000)
 
 
 def start(population: int, options: dict[str, Any]) -> Any:
     from evogan.config import build_config, load_preset
     from evogan.engine import Evolution
 
+    # the article keeps its best 20 %: 200 of 1000 agents
     common = {"data_dir": str(MNIST_DIR), "subset": "0:5000", "progress": False,
-              "population": population}  # fmt: skip
+              "population": population, "elitism": population // 5}  # fmt: skip
     return Evolution.start(
         build_config(("preset", load_preset("article")), ("bench", common | options))
     )
@@ -119,13 +122,17 @@ def measure_together(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--generations", type=int, default=10)
-    parser.add_argument("--population", type=int, default=1000)
+    parser.add_argument("--generations", type=int, default=None, help="10 (smoke: 1)")
+    parser.add_argument("--population", type=int, default=None, help="1000 (smoke: 20)")
     parser.add_argument("--refit", type=Path, help="only recompute the model of this result")
+    add_smoke_options(parser)
     args = parser.parse_args()
     if args.refit:
         refit(args.refit)
         return
+    generations = args.generations or (1 if args.smoke else 10)
+    population = args.population or (20 if args.smoke else 1000)
+    sizes = SMOKE if args.smoke else {}
     import ray
 
     # one Ray for every run (logical CPUs: the runs take turns), which evogan joins;
@@ -142,21 +149,22 @@ def main() -> None:
         }))  # fmt: skip
     # two islands of 500 agents, migrating every 2 generations: one after the other in
     # this process (2 threads), or each on an actor of its own (1 thread each)
-    islands = {"islands": 2, "migration_every": 2, "migrants": 10}
+    islands = {"islands": 2, "migration_every": 2, "migrants": min(10, population // 10)}
     groups.append((2, 2, {"local islands": {"threads": 2} | islands,
                           "ray islands": {"threads": 1, "backend": "ray"} | islands}))  # fmt: skip
     rows = []
     for cores, threads, settings in groups:
-        measured = measure_together(args.population, args.generations, threads, settings)
+        settings = {name: options | sizes for name, options in settings.items()}
+        measured = measure_together(population, generations, threads, settings)
         for backend, row in measured.items():
             rows.append({"backend": backend, "cores": cores} | row)
             print(f"{backend:>13} on {cores} core(s): {row['seconds_per_generation']:.2f} s/gen, "
                   f"overhead {row['overhead']:+.1%}", flush=True)  # fmt: skip
     ray.shutdown()
-    command = (f"python benchmarks/ray_overhead.py --generations {args.generations} "
-               f"--population {args.population}")  # fmt: skip
-    write_result("ray_overhead", {"command": command, "population": args.population,
-                                  "rows": rows, "model": model(rows, args.population)})  # fmt: skip
+    command = (f"python benchmarks/ray_overhead.py --generations {generations} "
+               f"--population {population}" + (" --smoke" if args.smoke else ""))  # fmt: skip
+    write_result("ray_overhead", {"command": command, "population": population, "rows": rows,
+                                  "model": model(rows, population)}, output_dir(args))  # fmt: skip
 
 
 def model(rows: list[dict[str, Any]], population: int) -> dict[str, Any]:
