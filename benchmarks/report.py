@@ -1,19 +1,24 @@
 """Markdown tables of the benchmark results (pasted into BENCHMARKS.md and the README).
 
 Usage: python benchmarks/report.py  -> prints the tables, writes results/tables.md
+       python benchmarks/report.py --smoke [--results DIR] [--out DIR]
+           -> the tables of DIR's results (default results/) in DIR/tables.md (default a
+              temporary folder)
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
+from pathlib import Path
 from typing import Any
 
-from common import RESULTS
+from common import RESULTS, add_smoke_options, output_dir
 
 
-def load(name: str) -> dict[str, Any] | None:
-    path = RESULTS / f"{name}.json"
+def load(folder: Path, name: str) -> dict[str, Any] | None:
+    path = folder / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
 
 
@@ -197,6 +202,13 @@ def sweep_table(result: dict[str, Any]) -> list[str]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help="folder of the result JSON files (default: results/)")  # fmt: skip
+    add_smoke_options(parser)
+    args = parser.parse_args()
+    # tables.md goes beside the results it renders, unless --out or --smoke say elsewhere
+    out = output_dir(args) if args.out or args.smoke else args.results
     sections = []
     for title, name, table in (
         ("Throughput", "throughput", lambda r: throughput_table(r) + projection_line(r)),
@@ -212,7 +224,7 @@ def main() -> None:
         ("Choosing the defaults (digits)", "digits_sweep", sweep_table),
         ("Ray: overhead and genome transport (article workload)", "ray_overhead", ray_table),
     ):
-        result = load(name)
+        result = load(args.results, name)
         if result is None:
             continue
         m = result["machine"]
@@ -221,8 +233,10 @@ def main() -> None:
                         f"torch {m['torch']} ({m['torch_threads']} threads)\n")  # fmt: skip
         sections.append("\n".join(table(result)) + "\n")
     text = "\n".join(sections)
-    (RESULTS / "tables.md").write_text(text)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "tables.md").write_text(text)
     print(text)
+    print(f"wrote {out / 'tables.md'}")
 
 
 if __name__ == "__main__":
