@@ -8,8 +8,16 @@ Evaluation time is not training time. Each run gets one torch thread; two run
 side by side on the 2 cores. Seed 0 of every method leaves a sample grid in
 ``results/grids/``.
 
+With ``--generations N`` every run stops after N generations instead (its
+schedules run over the generations) and is judged at ``--generation-marks``:
+quality against compute, which does not change with the machine's speed or
+with what else runs on it. A run with ``--keep-best`` is judged twice at each
+mark: the generator it would return (the kept one) and its last.
+
 Usage: python benchmarks/quality_vs_time.py [--budgets 120 300 600] [--seeds 0 1 2]
                                             [--methods mnist dcgan-gradient ...]
+       python benchmarks/quality_vs_time.py --generations 12000
+                                            --generation-marks 1000 2000 4000 8000 12000
 """
 
 from __future__ import annotations
@@ -53,11 +61,25 @@ METHODS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("set", {"population": 5, "loss_mutation": True, "mixture": 5}),
     ],
 }
+# Issue 13's probes: the ES preset with shrinking steps (its best measured
+# change), and with a game that stays informative. Each keeps its best judged
+# generator (every 60 s of training, FID on a validation slice of 0-4999).
+ANNEALED = {"es_sigma_final": 0.2, "es_lr_final": 0.04, "es_beta1": 0.5}
+KEEP = {"keep_best": 60.0}
+METHODS |= {
+    "es-annealed": [("preset", {"name": "mnist"}), ("set", ANNEALED | KEEP)],
+    "es-features": [("preset", {"name": "mnist"}),
+                    ("set", ANNEALED | KEEP | {"fitness": "features"})],
+    "es-mmd": [("preset", {"name": "mnist"}), ("set", ANNEALED | KEEP | {"fitness": "mmd"})],
+    "es-balanced": [("preset", {"name": "mnist"}),
+                    ("set", ANNEALED | KEEP | {"disc_r1": 1.0, "disc_noise": 0.1,
+                                               "disc_replay": 512, "disc_sees_returned": True})],
+}  # fmt: skip
 CACHE = RESULTS / "cache"
 GRIDS = RESULTS / "grids"
 
 
-def method_config(method: str, seed: int, budget: float) -> Any:
+def method_config(method: str, seed: int, budget: float | None, generations: int = 10**6) -> Any:
     from evogan.config import build_config, load_preset
 
     layers: list[tuple[str, dict[str, Any]]] = []
@@ -65,24 +87,29 @@ def method_config(method: str, seed: int, budget: float) -> Any:
         layers.append((kind, load_preset(values["name"]) if kind == "preset" else values))
     common = {
         "data_dir": str(MNIST_DIR), "subset": "0:5000", "seed": seed, "progress": False,
-        "time_budget": budget, "generations": 10**6, "sample_every": 0, "checkpoint_every": 0,
+        "time_budget": budget, "generations": generations, "sample_every": 0,
+        "checkpoint_every": 0,
         "threads": 1,
     }  # fmt: skip
     return build_config(*layers, ("benchmark", common))
 
 
 class TimedQuality:
-    """Evaluates the best generator when training time crosses each mark."""
+    """Evaluates the returned generator when training time (or the generation) crosses each mark."""
 
-    def __init__(self, evaluator: Any, marks: list[float], samples: int) -> None:
+    def __init__(
+        self, evaluator: Any, marks: list[float], samples: int, by_generation: bool = False
+    ) -> None:
         self.evaluator, self.marks, self.samples = evaluator, sorted(marks), samples
+        self.by_generation = by_generation
         self.points: list[dict[str, float]] = []
 
     def on_start(self, run: Any) -> None:
         pass
 
     def on_generation(self, run: Any, metrics: dict[str, float]) -> None:
-        while self.marks and run.elapsed >= self.marks[0]:
+        clock = run.generation if self.by_generation else run.elapsed
+        while self.marks and clock >= self.marks[0]:
             mark = self.marks.pop(0)
             self.record(run, mark)
 
@@ -93,20 +120,39 @@ class TimedQuality:
     def record(self, run: Any, mark: float) -> None:
         from evogan.quality import draw_samples
 
-        report = self.evaluator.evaluate(draw_samples(run, self.samples))
-        point = {"mark_s": mark, "train_s": run.elapsed, "generation": run.generation}
+        if run.keeper is not None and not run.keeper.judged(run.generation):
+            run.judge()  # the kept generator as it would be if the run stopped here
+        report = self.evaluator.evaluate(
+            draw_samples(run, self.samples, genome=run.returned_genome)
+        )
+        key = "mark_generation" if self.by_generation else "mark_s"
+        point = {key: mark, "train_s": run.elapsed, "generation": run.generation}
+        if run.keeper is not None:
+            last = self.evaluator.evaluate(draw_samples(run, self.samples)).as_dict()
+            point |= {f"last/{k}": v for k, v in last.items()}
+            point |= {"kept_generation": run.keeper.generation}
         self.points.append(point | report.as_dict())
 
 
-def one_run(method: str, seed: int, budgets: list[float], curve_every: float) -> dict[str, Any]:
+def one_run(
+    method: str, seed: int, budgets: list[float], curve_every: float,
+    generations: int | None = None, generation_marks: list[int] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     torch.set_num_threads(1)
     from evogan.engine import Evolution, evolve_run
     from evogan.quality import build_evaluator
 
-    config = method_config(method, seed, max(budgets))
+    if generations is not None:
+        config = method_config(method, seed, None, generations)
+        marks = sorted(set(generation_marks or []) | {generations})
+        by_generation = True
+    else:
+        config = method_config(method, seed, max(budgets))
+        every = int(curve_every)
+        marks = sorted(set(budgets) | set(range(every, int(max(budgets)), every)))
+        by_generation = False
     evaluator, note = build_evaluator(config, CACHE)
-    marks = sorted(set(budgets) | set(range(int(curve_every), int(max(budgets)), int(curve_every))))
-    quality = TimedQuality(evaluator, [float(m) for m in marks], samples=5000)
+    quality = TimedQuality(evaluator, [float(m) for m in marks], 5000, by_generation)
     started = time.time()
     run = Evolution.start(config)
     result = evolve_run(run, [quality])
@@ -121,10 +167,11 @@ def one_run(method: str, seed: int, budgets: list[float], curve_every: float) ->
         from evogan.plots import save_grid
 
         GRIDS.mkdir(parents=True, exist_ok=True)
-        minutes = max(budgets) / 60
-        save_grid(run.samples(), GRIDS / f"{method}.png", title=f"{method}, {minutes:g} min")
+        length = f"{generations} generations" if generations else f"{max(budgets) / 60:g} min"
+        save_grid(run.samples(genome=run.returned_genome), GRIDS / f"{method}.png",
+                  title=f"{method}, {length}")  # fmt: skip
         if mixture is not None:
-            title = f"{method}: mixture of {config.mixture}, {minutes:g} min"
+            title = f"{method}: mixture of {config.mixture}, {length}"
             path = GRIDS / f"{method}-of-{config.mixture}.png"
             save_grid(draw(mixture, 64, seed), path, title=title)
     return {"method": method, "seed": seed, "generations": result.generations,
@@ -149,6 +196,14 @@ def main() -> None:
                         help="methods run with the first seed only")  # fmt: skip
     parser.add_argument("--curve-every", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--generations",
+        type=int,
+        default=None,
+        help="stop each run after this many generations instead of --budgets",
+    )
+    parser.add_argument("--generation-marks", type=int, nargs="+", default=[],
+                        help="with --generations: judge at these generations too")  # fmt: skip
     parser.add_argument("--name", default="quality_vs_time",
                         help="result file results/NAME.json (and NAME.png)")  # fmt: skip
     args = parser.parse_args()
@@ -156,7 +211,11 @@ def main() -> None:
     jobs = [(m, s) for s in args.seeds for m in args.methods]
     jobs += [(m, args.seeds[0]) for m in args.once if m not in args.methods]
     with ProcessPoolExecutor(args.workers) as pool:
-        futures = [pool.submit(one_run, m, s, args.budgets, args.curve_every) for m, s in jobs]
+        futures = [
+            pool.submit(one_run, m, s, args.budgets, args.curve_every, args.generations,
+                        args.generation_marks)
+            for m, s in jobs
+        ]  # fmt: skip
         runs = []
         for future in as_completed(futures):  # kept as they finish: a late crash loses one run
             runs.append(future.result())
@@ -173,23 +232,26 @@ def main() -> None:
 
 
 def summarise(result: dict[str, Any], name: str) -> None:
-    """Mean FID per method and budget, and the FID-over-time plot."""
+    """Mean FID per method and mark, and the FID-over-the-run plot (minutes or generations)."""
     from evogan.plots import plot_curves
 
     floor = result["reference"]["heldout"]["eval/fid"]
     by_method: dict[str, list[dict[str, Any]]] = {}
     for run in result["runs"]:
         by_method.setdefault(run["method"], []).append(run)
+    key = "mark_generation" if "mark_generation" in result["runs"][0]["points"][0] else "mark_s"
+    scale = 1 if key == "mark_generation" else 60
     series = {}
     for method, runs in by_method.items():
-        marks = sorted({p["mark_s"] for p in runs[0]["points"]})
+        marks = sorted({p[key] for p in runs[0]["points"]})
         means = [
-            sum(p["eval/fid"] for r in runs for p in r["points"] if p["mark_s"] == m) / len(runs)
+            sum(p["eval/fid"] for r in runs for p in r["points"] if p[key] == m) / len(runs)
             for m in marks
         ]
-        series[method] = ([m / 60 for m in marks], means)
-    plot_curves(series, RESULTS / f"{name}.png", xlabel="training minutes",
-                ylabel="FID (mean over seeds)", title="MNIST: FID against training time",
+        series[method] = ([m / scale for m in marks], means)
+    xlabel = "generations" if key == "mark_generation" else "training minutes"
+    plot_curves(series, RESULTS / f"{name}.png", xlabel=xlabel,
+                ylabel="FID (mean over seeds)", title=f"MNIST: FID against {xlabel}",
                 hlines={"held-out real vs real": floor}, logy=True)  # fmt: skip
 
 

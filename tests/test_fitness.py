@@ -10,7 +10,14 @@ from evogan.arena import worst_for_nonfinite
 from evogan.config import Config
 from evogan.critic import Critic, score
 from evogan.engine import Evolution
-from evogan.fitness import FITNESS, accuracy_fitness, logit_fitness
+from evogan.fitness import (
+    FITNESS,
+    ON_FEATURES,
+    accuracy_fitness,
+    feature_matching_fitness,
+    logit_fitness,
+    mmd_fitness,
+)
 
 FAKE = torch.tensor(
     [
@@ -24,7 +31,9 @@ REAL = torch.tensor([1.0, -1.0, 2.0, -3.0])  # two of four reals recognised
 
 def test_registry():
     assert FITNESS["logit"] is logit_fitness and FITNESS["accuracy"] is accuracy_fitness
-    assert sorted(FITNESS) == ["accuracy", "logit"]
+    assert FITNESS["features"] is feature_matching_fitness and FITNESS["mmd"] is mmd_fitness
+    assert sorted(FITNESS) == ["accuracy", "features", "logit", "mmd"]
+    assert {"features", "mmd"} == ON_FEATURES
 
 
 def test_logit_fitness_is_the_mean_fake_logit():
@@ -56,7 +65,59 @@ def test_accuracy_fitness_counts_fakes_and_reals_of_different_numbers():
 
 @pytest.mark.parametrize("name", sorted(FITNESS))
 def test_fitness_shape(name):
-    assert FITNESS[name](torch.randn(5, 7), torch.randn(7)).shape == (5,)
+    on_features = name in ON_FEATURES  # [pop, S, F] and [R, F] instead of [pop, S] and [R]
+    if on_features:
+        fake, real = torch.randn(5, 7, 3), torch.randn(6, 3)
+    else:
+        fake, real = torch.randn(5, 7), torch.randn(7)
+    assert FITNESS[name](fake, real).shape == (5,)
+
+
+def test_feature_matching_exact():
+    """Minus the squared distance between mean fake and mean real features."""
+    real = torch.tensor([[1.0, 0.0], [3.0, 2.0]])  # mean (2, 1)
+    fake = torch.tensor([
+        [[2.0, 1.0], [2.0, 1.0]],  # mean (2, 1): matches
+        [[0.0, 1.0], [4.0, 1.0]],  # mean (2, 1) too: only the mean counts
+        [[5.0, 5.0], [5.0, 5.0]],  # mean (5, 5): 9 + 16
+    ])  # fmt: skip
+    assert feature_matching_fitness(fake, real).tolist() == [0.0, 0.0, -25.0]
+
+
+def test_mmd_exact_and_it_rewards_varied_fakes():
+    """Kernel exp(-d^2 / w) with w the mean squared real-real distance (here 4)."""
+    real = torch.tensor([[0.0], [2.0]])
+    fake = torch.tensor([[[0.0], [2.0]], [[0.0], [0.0]]])  # the reals; one real twice
+    k = math.exp(-1.0)  # d^2 = 4 over w = 4
+    # agent 0: within = k(0,2) = e^-1; cross = mean(1, e^-1, e^-1, 1) = (1 + e^-1) / 2
+    # agent 1: within = k(0,0) = 1; cross = mean(1, e^-1, 1, e^-1) = (1 + e^-1) / 2
+    expected = [-(k - (1 + k)), -(1 - (1 + k))]
+    assert mmd_fitness(fake, real).tolist() == pytest.approx(expected)
+    # an agent collapsed onto the real mean matches it exactly, yet mmd ranks it below
+    # the agent that draws both reals
+    collapsed = torch.tensor([[[1.0], [1.0]]])
+    assert feature_matching_fitness(collapsed, real).item() == 0.0
+    assert mmd_fitness(collapsed, real).item() < mmd_fitness(fake[:1], real).item()
+
+
+def test_feature_fitness_reads_the_critics_dense_input():
+    """``critic.features`` is the discriminator without its dense unit: logits follow from it."""
+    critic = _critic()
+    images = torch.randn(3, 1, 8, 8, generator=torch.Generator().manual_seed(4))
+    feats = score(critic.features, images)
+    dense = critic.model[-2]
+    assert feats.shape == (3, dense.in_features)
+    assert torch.allclose(dense(feats).flatten(), critic.logits(images), atol=1e-6)
+
+
+@pytest.mark.parametrize("fitness", sorted(ON_FEATURES))
+def test_a_run_on_feature_fitness_scores_every_agent(fitness):
+    run = Evolution.start(Config(**TINY, fitness=fitness))
+    scores, metrics = run.parts.arena.score(run.state.population, run.streams)
+    assert scores.shape == (8,) and torch.isfinite(scores).all()
+    if fitness == "features":
+        assert (scores <= 0).all()  # a squared distance, negated
+    assert math.isfinite(metrics["disc/real_logit"])
 
 
 def _critic(size: int = 8) -> Critic:

@@ -13,7 +13,7 @@ from evogan.engine import Evolution, evolve, evolve_run
 from evogan.errors import EvoganError
 from evogan.streams import Streams
 from evogan.trainers import TRAINERS, build_trainer
-from evogan.trainers.es import adam, centred_ranks
+from evogan.trainers.es import centred_ranks
 
 
 @pytest.mark.parametrize("trainer", sorted(TRAINERS))
@@ -68,15 +68,7 @@ def test_centred_ranks():
     assert torch.equal(ranks, torch.tensor([0.0, -0.5, 0.5, -0.25, 0.25]))
 
 
-def test_adam_first_step_is_lr_times_sign():
-    grad = torch.tensor([2.0, -0.5, 0.0])
-    zeros = torch.zeros(3)
-    m, v, step = adam(grad, zeros, zeros, 1, lr=0.1)
-    assert torch.allclose(step, torch.tensor([0.1, -0.1, 0.0]), atol=1e-6)
-    assert torch.allclose(m, 0.1 * grad) and torch.allclose(v, 0.001 * grad.square())
-
-
-@pytest.mark.parametrize("adapt", ["none", "snes"])
+@pytest.mark.parametrize("adapt", ["none", "snes", "pgpe"])
 def test_es_climbs_a_fixed_fitness(adapt):
     """On a static objective (no critic updates) the mean climbs; antithetic pairs share eps."""
     config = Config(

@@ -8,16 +8,17 @@ so that GA, ES and gradient training differ only in how they improve genomes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-from evogan.critic import Critic
+from evogan.critic import Critic, score
 from evogan.evaluation import Evaluator
 from evogan.fitness import FitnessFn
 from evogan.genome import GenomeLayout, generate
 from evogan.networks import Generator
+from evogan.schedule import RunClock, linear_to_zero
 from evogan.streams import Streams
 
 FEW_AGENTS = 8  # a population at most disc_batch / this draws whole batches per agent
@@ -36,6 +37,10 @@ class Arena:
     disc_steps: int  # critic updates per generation
     disc_batch: int  # real and fake images per critic update
     diversity_weight: float
+    on_features: bool = False  # the fitness compares critic features, not logits
+    instance_noise: float = 0.0  # std of the noise on the critic's inputs at progress 0
+    sees_returned: bool = False  # a quarter of the critic's fakes from the returned genome
+    clock: RunClock = field(default_factory=RunClock)  # the engine moves it forward
 
     @property
     def device(self) -> torch.device:
@@ -61,13 +66,35 @@ class Arena:
                 return every[agents, torch.arange(self.disc_batch)]
             return generate(self.model, self.layout, population[agents], z)[:, 0]
 
-    def train_critic(self, population: torch.Tensor, streams: Streams) -> dict[str, float]:
-        """``disc_steps`` critic updates on real images against the population's fakes."""
+    def train_critic(
+        self, population: torch.Tensor, streams: Streams, *, extra: torch.Tensor | None = None
+    ) -> dict[str, float]:
+        """``disc_steps`` critic updates on real images against the population's fakes.
+
+        ``extra`` (``[k, n]``, e.g. the ES mean) are the genomes the run returns:
+        with ``sees_returned`` a quarter of each fake batch comes from them, so
+        the critic also learns what the returned generator draws."""
         metrics: dict[str, float] = {}
+        noise = linear_to_zero(self.instance_noise, self.clock.progress)
         for _ in range(self.disc_steps):
             real = self.real_batch(self.disc_batch, streams)
-            metrics = self.critic.train_step(real, self.pooled_fakes(population, streams))
+            fake = self.pooled_fakes(population, streams)
+            if self.sees_returned and extra is not None:
+                fake = self.with_returned(fake, extra, streams)
+            fake = self.critic.mix_replay(fake, streams.data)
+            metrics = self.critic.train_step(real, fake, noise=noise, rng=streams.data)
         return metrics
+
+    def with_returned(
+        self, fake: torch.Tensor, returned: torch.Tensor, streams: Streams
+    ) -> torch.Tensor:
+        """``fake`` with its last quarter replaced by fakes of the ``returned`` genomes."""
+        k = max(1, len(fake) // 4)
+        z = self.latents(k, rng=streams.latents)
+        with torch.no_grad():
+            theirs = generate(self.model, self.layout, returned, z).flatten(0, 1)
+        pick = torch.randint(len(theirs), (k,), generator=streams.data)
+        return torch.cat([fake[: len(fake) - k], theirs[pick.to(self.device)]])
 
     def score(
         self, population: torch.Tensor, streams: Streams, *, lineage: Any = None
@@ -76,11 +103,12 @@ class Arena:
 
         ``lineage`` (how the trainer bred ``population``) goes to the evaluator."""
         latents = self.latents(self.samples_per_agent, rng=streams.latents)
-        fake_logits, spread = self.evaluator.evaluate(
-            population, latents, self.critic.model, lineage
-        )
-        real_logits = self.critic.logits(self.real_batch(self.samples_per_agent, streams))
-        fitness = self.fitness(fake_logits, real_logits) + self.diversity_weight * spread
+        judge = self.critic.features if self.on_features else self.critic.model
+        fake_out, spread = self.evaluator.evaluate(population, latents, judge, lineage)
+        reals = self.real_batch(self.samples_per_agent, streams)
+        real_out = score(judge, reals)
+        real_logits = real_out if not self.on_features else self.critic.logits(reals)
+        fitness = self.fitness(fake_out, real_out) + self.diversity_weight * spread
         fitness, broken = worst_for_nonfinite(fitness)
         metrics = {
             "disc/real_logit": real_logits.mean().item(),

@@ -121,6 +121,10 @@ class RunDirectory:
         }
         if islands := self.save_islands(run):
             summary["islands"] = islands
+        if run.keeper is not None:  # the returned generator is the kept one
+            keeper = run.keeper
+            summary["kept"] = {"generation": keeper.generation, "validation_fid": keeper.fid}
+            summary["last"] = {"generation": run.generation, "validation_fid": keeper.last_fid}
         (self.directory / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
 
     def save_islands(self, run: Evolution) -> list[dict[str, object]]:

@@ -27,7 +27,7 @@ import torch
 
 from evogan.components import Components
 from evogan.config import build_config
-from evogan.engine import Evolution
+from evogan.engine import Evolution, build_keeper
 from evogan.errors import EvoganError
 from evogan.streams import Streams
 
@@ -48,6 +48,8 @@ def save_checkpoint(run: Evolution, directory: Path) -> Path:
         "elapsed": run.elapsed,
         "history": run.history,
     }
+    if run.keeper is not None:
+        state["keeper"] = run.keeper.state_dict()
     buffer = io.BytesIO()
     torch.save(state, buffer)
     payload = buffer.getvalue()
@@ -152,6 +154,9 @@ def resume(directory: Path, overrides: dict[str, Any] | None = None) -> Evolutio
         raise EvoganError(
             f"{directory}: checkpoint state does not fit its run ({details})"
         ) from None
+    keeper = build_keeper(parts)
+    if keeper is not None and isinstance(state.get("keeper"), dict):
+        keeper.load_state_dict(state["keeper"])
     return Evolution(
         parts=parts,
         streams=streams,
@@ -159,6 +164,7 @@ def resume(directory: Path, overrides: dict[str, Any] | None = None) -> Evolutio
         elapsed=state["elapsed"],
         history=list(state["history"]),
         torch_rng=state["torch_rng"],
+        keeper=keeper,
     )
 
 

@@ -21,10 +21,11 @@ from evogan.data import ImageDataset, load_dataset, parse_subset
 from evogan.data.dataset import FLOAT_BYTES, check_fits
 from evogan.errors import EvoganError
 from evogan.evaluation import Evaluator, LocalEvaluator
-from evogan.fitness import FITNESS
+from evogan.fitness import FITNESS, ON_FEATURES
 from evogan.genome import GenomeLayout
 from evogan.islands import IslandsTrainer
 from evogan.networks import Generator, GeneratorSpec, build_generator, parse_network
+from evogan.schedule import RunClock
 from evogan.trainers import Trainer, build_trainer
 from evogan.trainers.ga import check_choice
 
@@ -83,6 +84,10 @@ class Components:
             disc_steps=config.disc_steps,
             disc_batch=config.disc_batch,
             diversity_weight=config.diversity_weight,
+            on_features=config.fitness in ON_FEATURES,
+            instance_noise=config.disc_noise,
+            sees_returned=config.disc_sees_returned,
+            clock=RunClock(config.time_budget, config.generation_limit),
         )
         return cls(
             config=config,
@@ -108,6 +113,9 @@ def build_critic(config: Config, image_size: int, device: torch.device) -> Criti
         lr=config.disc_lr,
         beta1=config.disc_beta1,
         device=device,
+        r1=config.disc_r1,
+        target_accuracy=config.disc_target_accuracy,
+        replay=config.disc_replay,
     )
 
 
@@ -162,6 +170,11 @@ def build_evaluator(
     from evogan.evaluation.ray_evaluator import TRANSPORTS, RayEvaluator, WorkerSpec
 
     check_choice("ray_transport", config.ray_transport, TRANSPORTS)
+    if config.fitness in ON_FEATURES:
+        raise EvoganError(
+            f"--fitness {config.fitness}: reads critic features, which the Ray shard evaluator "
+            "does not send back yet; use --backend local, or --islands with --backend ray"
+        )
     worker = WorkerSpec(spec, image_size, config.disc_filters, config.disc_dropout, rebuild=rebuild)
     workers = config.ray_workers or os.cpu_count() or 1
     return RayEvaluator(
@@ -261,6 +274,16 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "es_lr": (0, None, False, True),
     "es_lr_decay": (0, 1, False, True),
     "es_sigma_lr": (0, None, False, True),
+    "es_sigma_final": (0, None, False, True),
+    "es_lr_final": (0, None, False, True),
+    "es_beta1": (0, 1, True, False),
+    "es_max_speed": (0, None, False, True),
+    "disc_r1": (0, None, True, True),
+    "disc_noise": (0, None, True, True),
+    "disc_target_accuracy": (0, 1, False, True),
+    "disc_replay": (0, None, True, True),
+    "keep_best": (0, None, True, True),
+    "keep_best_samples": (10, None, True, True),
 }
 
 

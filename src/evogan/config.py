@@ -101,15 +101,38 @@ class Config:
     es_lr_decay: float = _opt(
         1.0, "es: the mean's learning rate is multiplied by this every generation (1: constant)"
     )
-    es_adapt: str = _opt("none", "es: per-gene step-size adaptation: none or snes")
+    es_sigma_final: float | None = _opt(
+        None,
+        "es: sigma at the end of the run, reached exponentially from --es-sigma over the "
+        "time budget (or the generations) (default: constant)",
+    )
+    es_lr_final: float | None = _opt(
+        None, "es: learning rate at the end of the run, like --es-sigma-final (default: constant)"
+    )
+    es_optimizer: str = _opt(
+        "adam",
+        "es: update of the mean: adam, or clipup (normalised gradient, momentum, speed clipped "
+        "to --es-max-speed)",
+    )
+    es_beta1: float = _opt(0.9, "es: Adam's beta1, or ClipUp's momentum")
+    es_max_speed: float | None = _opt(
+        None, "es: clipup's maximum speed, scaled with the lr schedule (default 2 x --es-lr)"
+    )
+    es_adapt: str = _opt("none", "es: per-gene step-size adaptation: none, snes or pgpe")
     es_sigma_lr: float | None = _opt(
-        None, "es: learning rate of the snes step sizes (default (3 + ln pop) / (5 sqrt pop))"
+        None,
+        "es: learning rate of the adapted step sizes (default: snes (3 + ln genes) / "
+        "(5 sqrt genes); pgpe 0.1, at most 20 % change per generation)",
     )
     loss_mutation: bool = _opt(
         False, "egan: each parent makes one child under a random loss instead of one per loss"
     )
     # fitness and discriminator
-    fitness: str = _opt("logit", "logit (mean discriminator logit) or accuracy (the article's)")
+    fitness: str = _opt(
+        "logit",
+        "logit (mean discriminator logit), accuracy (the article's), features (feature "
+        "matching in the critic's last hidden layer) or mmd (MMD in those features)",
+    )
     diversity_weight: float = _opt(
         0.0,
         "add this times a diversity score to the fitness: the spread of an agent's fakes "
@@ -124,6 +147,25 @@ class Config:
     disc_beta1: float = _opt(0.5, "discriminator Adam beta1")
     disc_filters: int = _opt(64, "discriminator conv filters")
     disc_dropout: float = _opt(0.4, "discriminator dropout")
+    disc_r1: float = _opt(
+        0.0, "R1 penalty weight gamma on the critic's gradient at real images (0: none)"
+    )
+    disc_noise: float = _opt(
+        0.0,
+        "instance noise: std of Gaussian noise on the critic's training inputs, falling "
+        "linearly to 0 over the run (0: none)",
+    )
+    disc_target_accuracy: float | None = _opt(
+        None,
+        "adaptive critic: it steps only while the running mean of its accuracy is below "
+        "this (default: every step)",
+    )
+    disc_replay: int = _opt(
+        0, "past fakes kept in a replay buffer; a quarter of each critic batch comes from it"
+    )
+    disc_sees_returned: bool = _opt(
+        False, "a quarter of each critic batch comes from the returned generator (es: the mean)"
+    )
     # run
     seed: int = _opt(0, "master seed: the same seed on the same machine gives the same run")
     device: str = _opt("cpu", "cpu or cuda")
@@ -175,6 +217,13 @@ class Config:
         "are evolved on FID (0: the single best; labelled data)",
     )
     mixture_steps: int = _opt(30, "(1+1)-ES steps on the mixture weights (one FID each)")
+    keep_best: float = _opt(
+        0.0,
+        "every this many seconds of training, judge the generator by FID against a "
+        "validation slice of the training images and keep the best one judged; the run "
+        "returns it (0: return the last; labelled data)",
+    )
+    keep_best_samples: int = _opt(1000, "samples drawn for each of those judgements")
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)

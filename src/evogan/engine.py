@@ -22,6 +22,8 @@ import torch
 from evogan.components import Components
 from evogan.config import Config
 from evogan.genome import generate, load_genome
+from evogan.keep_best import BestKeeper, latents
+from evogan.metrics.cache import default_cache_dir
 from evogan.networks import Generator
 from evogan.streams import Streams
 
@@ -36,12 +38,14 @@ class Evolution:
     elapsed: float = 0.0  # seconds of training, summed across resumes
     history: list[dict[str, float]] = field(default_factory=list)
     torch_rng: torch.Tensor | None = None  # the run's own state of torch's global RNG
+    keeper: BestKeeper | None = None  # --keep-best: the best generator judged so far
 
     @classmethod
     def start(cls, config: Config) -> Evolution:
         parts = Components.build(config)
         streams = Streams.from_seed(config.seed)
-        return cls(parts, streams, parts.trainer.init(streams.ga), torch_rng=parts.dropout_rng)
+        state = parts.trainer.init(streams.ga)
+        return cls(parts, streams, state, torch_rng=parts.dropout_rng, keeper=build_keeper(parts))
 
     @property
     def config(self) -> Config:
@@ -65,6 +69,8 @@ class Evolution:
         Dropout draws from torch's global RNG; the run keeps its own state of
         it and swaps it in only for the step, so the caller's RNG is untouched.
         """
+        clock = self.parts.arena.clock  # what schedules read: the budget spent so far
+        clock.elapsed, clock.generation = self.elapsed, self.generation
         caller_rng = torch.get_rng_state()
         if self.torch_rng is not None:
             torch.set_rng_state(self.torch_rng)
@@ -77,9 +83,24 @@ class Evolution:
             torch.set_rng_state(caller_rng)
         return metrics
 
+    @property
+    def returned_genome(self) -> torch.Tensor:
+        """What the run returns: the kept genome with ``--keep-best``, else the trainer's best."""
+        if self.keeper is not None and self.keeper.genome is not None:
+            return self.keeper.genome
+        return self.best_genome
+
     def best_generator(self) -> Generator:
-        """The trainer's best genome as an ordinary ``nn.Module``."""
-        return self.generator(self.best_genome)
+        """The returned genome as an ordinary ``nn.Module``."""
+        return self.generator(self.returned_genome)
+
+    def judge(self) -> None:
+        """``--keep-best``: judge the trainer's current best now, keep it if it is the best."""
+        assert self.keeper is not None
+        z = latents(self.keeper.samples, self.parts.spec.latent_dim).to(self.parts.device)
+        genome = self.best_genome
+        self.keeper.judge(self.samples(z, genome), genome, self.generation)
+        self.keeper.next_at = self.elapsed + self.keeper.every
 
     def generator(self, genome: torch.Tensor) -> Generator:
         """``genome`` as an ordinary ``nn.Module``."""
@@ -186,12 +207,17 @@ def _loop(run: Evolution, callbacks: Sequence[Callback]) -> Result:
             run.elapsed += seconds
             metrics = {"generation": float(run.generation), **metrics}
             metrics |= {"time/generation_s": seconds, "time/elapsed_s": run.elapsed}
+            if run.keeper is not None and run.keeper.due(run.elapsed):
+                run.judge()
+                metrics |= run.keeper.metrics()
             run.history.append(metrics)
             for callback in callbacks:
                 callback.on_generation(run, metrics)
             stop = stop_reason(run.config, run.generation, run.best_fitness, run.elapsed)
             if ctrl_c.requested:
                 stop = {"interrupted": float(run.generation)}
+    if run.keeper is not None and not run.keeper.judged(run.generation):
+        run.judge()  # the last generator's figure, beside the kept one's
     for callback in callbacks:
         callback.on_end(run, stop)
     return Result(
@@ -202,6 +228,14 @@ def _loop(run: Evolution, callbacks: Sequence[Callback]) -> Result:
         history=run.history,
         evolution=run,
     )
+
+
+def build_keeper(parts: Components) -> BestKeeper | None:
+    config = parts.config
+    if not config.keep_best:
+        return None
+    return BestKeeper.build(parts.data, config.keep_best, config.keep_best_samples,
+                            default_cache_dir())  # fmt: skip
 
 
 def evolve(

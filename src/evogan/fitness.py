@@ -11,6 +11,21 @@ numbers), so differences in fitness come from the genomes, not from luck.
   on the agent's fakes plus as many real images. 50 means the discriminator is
   guessing; 100 means it is wrong on every image. The article's threshold of
   90 therefore asks the discriminator to be wrong on 90 % of the images.
+
+Both judge each fake alone, and a fake that fools the current critic is easy
+for evolution to find without looking like a digit (Nguyen et al. 2015,
+"Deep neural networks are easily fooled"). Two fitnesses see the agent's
+whole batch instead, in the critic's last hidden layer (its features, the
+input of its dense unit), which stays informative after the critic wins:
+
+- ``features``: feature matching (Salimans et al. 2016, "Improved techniques
+  for training GANs"): minus the squared distance between the mean feature of
+  the agent's fakes and of a real batch.
+- ``mmd``: minus the squared maximum mean discrepancy between the agent's
+  fakes and the real batch in those features, with a Gaussian kernel whose
+  width is the mean squared distance between the real features (Li et al.
+  2017, MMD GAN). Unlike the mean, it also rewards an agent whose fakes are
+  as varied as the real images.
 """
 
 from __future__ import annotations
@@ -35,4 +50,30 @@ def accuracy_fitness(fake_logits: torch.Tensor, real_logits: torch.Tensor) -> to
     return 100.0 * (1.0 - accuracy)
 
 
-FITNESS: dict[str, FitnessFn] = {"logit": logit_fitness, "accuracy": accuracy_fitness}
+def feature_matching_fitness(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """``[pop, S, F]`` fake features, ``[R, F]`` real features -> ``[pop]``."""
+    return -(fake.mean(dim=1) - real.mean(dim=0)).square().sum(dim=1)
+
+
+def mmd_fitness(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """``[pop, S, F]`` fake features, ``[R, F]`` real features -> ``[pop]`` minus MMD^2.
+
+    The real-real term is the same for every agent and left out; the fake-fake
+    term leaves out each sample's kernel with itself (the unbiased estimate).
+    """
+    pop, samples, _ = fake.shape
+    width = torch.cdist(real, real).square().sum() / max(len(real) * (len(real) - 1), 1)
+    width = width.clamp_min(1e-12)
+    fake_fake = torch.exp(-torch.cdist(fake, fake).square() / width)
+    fake_real = torch.exp(-torch.cdist(fake, real.expand(pop, *real.shape)).square() / width)
+    within = (fake_fake.sum(dim=(1, 2)) - samples) / max(samples * (samples - 1), 1)
+    return -(within - 2 * fake_real.mean(dim=(1, 2)))
+
+
+FITNESS: dict[str, FitnessFn] = {
+    "logit": logit_fitness,
+    "accuracy": accuracy_fitness,
+    "features": feature_matching_fitness,
+    "mmd": mmd_fitness,
+}
+ON_FEATURES = frozenset({"features", "mmd"})  # fitnesses that read critic features

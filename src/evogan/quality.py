@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 
 import torch
@@ -21,13 +20,9 @@ from evogan.data import ImageDataset, load_dataset, parse_subset
 from evogan.engine import Evolution
 from evogan.errors import EvoganError
 from evogan.metrics import QualityEvaluator, QualityReport
+from evogan.metrics.cache import default_cache_dir
 
 EVAL_FILE = "eval.json"
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "evogan" / "classifiers"
 
 
 def reference_split(config: Config) -> tuple[ImageDataset, ImageDataset, str]:
@@ -117,7 +112,9 @@ class QualityCallback:
         pass
 
 
-def draw_samples(run: Evolution, n: int, seed: int = 12345) -> torch.Tensor:
-    """``n`` samples of the run's best agent from a fixed latent batch."""
+def draw_samples(
+    run: Evolution, n: int, seed: int = 12345, genome: torch.Tensor | None = None
+) -> torch.Tensor:
+    """``n`` samples of ``genome`` (default: the trainer's current best) from fixed latents."""
     z = torch.randn(n, run.parts.spec.latent_dim, generator=torch.Generator().manual_seed(seed))
-    return run.samples(z.to(run.parts.device))
+    return run.samples(z.to(run.parts.device), genome=genome)

@@ -29,6 +29,7 @@ from evogan.arena import Arena
 from evogan.critic import Critic
 from evogan.errors import EvoganError
 from evogan.ray_cluster import ATTEMPTS, ActorPool, from_wire, leaves, to_wire
+from evogan.schedule import RunClock
 from evogan.streams import Streams
 from evogan.trainers import Trainer
 
@@ -46,14 +47,19 @@ class IslandWorker:
         return os.getpid()
 
     def step(
-        self, state: Any, critic: Critic, streams: dict[str, torch.Tensor], rng: torch.Tensor
+        self,
+        state: Any,
+        critic: Critic,
+        streams: dict[str, torch.Tensor],
+        rng: torch.Tensor,
+        clock: RunClock,
     ) -> tuple[Any, StepRest]:
         """One generation of an island: its next state, then its trained critic,
-        streams, dropout RNG state and metrics."""
+        streams, dropout RNG state and metrics. ``clock``: the run's progress."""
         island_streams = Streams.from_seed(0)
         island_streams.load_state_dict(streams)
         torch.set_rng_state(rng)
-        arena = dataclasses.replace(self.arena, critic=critic)
+        arena = dataclasses.replace(self.arena, critic=critic, clock=clock)
         after, metrics = self.inner.step(from_wire(state), arena, island_streams)
         rest = (critic, island_streams.state_dict(), torch.get_rng_state(), metrics)
         return to_wire(after), rest
@@ -75,7 +81,7 @@ class RayIslands(ActorPool):
     ) -> tuple[list[Any], list[dict[str, float]], list[torch.Tensor]]:  # fmt: skip
         self.start(inner, arenas[0], len(states))
         inputs = [
-            (self.stored(state), arena.critic, island_streams.state_dict(), rng)
+            (self.stored(state), arena.critic, island_streams.state_dict(), rng, arena.clock.copy())
             for state, arena, island_streams, rng in zip(states, arenas, streams, rngs, strict=True)
         ]
         pending = [self.send(actor, args) for actor, args in zip(self.actors, inputs, strict=True)]

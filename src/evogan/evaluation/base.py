@@ -16,8 +16,9 @@ class Evaluator(Protocol):
         discriminator: nn.Module,
         lineage: Any = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Every agent's fakes for the shared latents, scored: discriminator logits
-        ``[pop, S]`` and the spread ``[pop]`` of each agent's fakes (mean per-pixel
+        """Every agent's fakes for the shared latents, scored: the discriminator's
+        outputs ``[pop, S]`` (logits; ``[pop, S, F]`` when it is the critic's feature
+        layers) and the spread ``[pop]`` of each agent's fakes (mean per-pixel
         standard deviation across its samples: 0 when it ignores its latent).
 
         ``lineage``, when the trainer has one, says how ``population`` was bred

@@ -36,7 +36,9 @@ class LocalEvaluator:
         logits, spreads = [], []
         for agents in population.split(group):
             fakes = generate(self.model, self.layout, agents, latents)
-            logits.append(score(discriminator, fakes.flatten(0, 1)).reshape(len(agents), samples))
+            # [agents * S] logits, or [agents * S, F] critic features
+            out = score(discriminator, fakes.flatten(0, 1))
+            logits.append(out.unflatten(0, (len(agents), samples)))
             spreads.append(spread(fakes))
         return torch.cat(logits), torch.cat(spreads)
 

@@ -32,6 +32,12 @@ from evogan.metrics.classifier import (
 log = logging.getLogger(__name__)
 
 
+def default_cache_dir() -> Path:
+    """Where trained evaluation classifiers are kept: ``$XDG_CACHE_HOME/evogan/classifiers``."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "evogan" / "classifiers"
+
+
 def cache_key(images: Tensor, labels: Tensor, settings: ClassifierSettings) -> str:
     """SHA-256 hex digest of the images, labels and settings that determine the classifier."""
     digest = hashlib.sha256()

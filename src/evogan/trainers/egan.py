@@ -34,7 +34,7 @@ from evogan.config import Config
 from evogan.errors import EvoganError
 from evogan.genome import GenomeLayout
 from evogan.streams import Streams
-from evogan.trainers.es import adam
+from evogan.trainers.optimizers import adam
 
 LOSSES = ("nonsaturating", "minimax", "least-squares")
 ADAM_EPS = 1e-8

@@ -4,18 +4,21 @@ OpenAI-ES (Salimans et al. 2017, "Evolution strategies as a scalable
 alternative to reinforcement learning"): each generation samples ``pop / 2``
 antithetic pairs ``mean +- sigma * eps``, scores them with the same batched
 evaluator and fitness as the GA, turns fitness into centred ranks (robust to
-the critic's changing scale), and takes an Adam step on the mean along the
-estimated gradient. Where the GA keeps 10 parents of 50, every sample here
-contributes to one search direction.
+the critic's changing scale), and steps the mean along the estimated gradient
+with Adam or ClipUp (``evogan.trainers.optimizers``). Where the GA keeps 10
+parents of 50, every sample here contributes to one search direction.
 
-With ``adapt = "snes"`` each gene also has its own step size, updated by the
-separable natural-evolution-strategies rule (Schaul et al. 2011, SNES): genes
-whose larger steps paid off grow their sigma, the others shrink.
+Step sizes can shrink over the run (``--es-sigma-final``, ``--es-lr-final``:
+exponential in the run's progress, ``evogan.schedule``), and each gene can
+adapt its own sigma: ``snes`` (Schaul et al. 2011, separable natural ES) or
+``pgpe`` (Sehnke et al. 2010, as EvoTorch and EvoJAX run it: a sigma
+learning rate of 0.1, at most 20 % change per generation).
 
 Everything runs in normalised units: a gene's value divided by its
 initialisation spread, so one sigma and one learning rate fit every layer.
 The returned generator is the mean, which is scored each generation as an
-extra agent.
+extra agent. ``ask`` and ``tell`` are pure functions of tensors (no GAN):
+``step`` joins them to the arena.
 """
 
 from __future__ import annotations
@@ -31,19 +34,24 @@ from evogan.arena import Arena
 from evogan.config import Config
 from evogan.errors import EvoganError
 from evogan.genome import GenomeLayout
+from evogan.schedule import anneal
 from evogan.streams import Streams
+from evogan.trainers.ga import check_choice
+from evogan.trainers.optimizers import adam, clipup
 
-ADAPTATIONS = ("none", "snes")
-ADAM_BETAS = (0.9, 0.999)
-ADAM_EPS = 1e-8
+ADAPTATIONS = ("none", "snes", "pgpe")
+OPTIMIZERS = ("adam", "clipup")
+ADAM_BETA2 = 0.999
+PGPE_SIGMA_LR = 0.1  # EvoTorch's and EvoJAX's default
+PGPE_MAX_CHANGE = 0.2  # at most 20 % change of a gene's sigma per generation
 
 
 @dataclass(frozen=True)
 class ESState:
     mean: torch.Tensor  # [n] in normalised units (gene / init spread)
-    sigma: torch.Tensor  # [n] sampling step per gene, normalised units
-    adam_m: torch.Tensor  # [n] first moment of the ascent direction
-    adam_v: torch.Tensor  # [n] second moment
+    sigma: torch.Tensor  # [n] sampling step per gene before the schedule, normalised units
+    adam_m: torch.Tensor  # [n] Adam's first moment, or ClipUp's velocity
+    adam_v: torch.Tensor  # [n] Adam's second moment (unused by ClipUp)
     generation: int
     population: torch.Tensor  # [pop, n] the last sampled genomes (real units)
     best_fitness: float = float("-inf")  # the mean's fitness in the last generation
@@ -59,6 +67,11 @@ class ESTrainer:
     adapt: str
     sigma_lr: float
     lr_decay: float = 1.0  # the lr's factor per generation
+    sigma_final: float | None = None  # sigma at progress 1 (None: constant)
+    lr_final: float | None = None  # lr at progress 1 (None: constant)
+    beta1: float = 0.9  # Adam's, or ClipUp's momentum
+    optimizer: str = "adam"
+    max_speed: float | None = None  # ClipUp's; default 2 * lr (the paper's ratio)
 
     @classmethod
     def from_config(cls, config: Config, layout: GenomeLayout) -> ESTrainer:
@@ -67,20 +80,24 @@ class ESTrainer:
                 f"--population {config.population}: evolution strategies sample antithetic "
                 "pairs, so the population must be even and at least 2"
             )
-        if config.es_adapt not in ADAPTATIONS:
-            raise EvoganError(
-                f"--es-adapt: unknown {config.es_adapt!r} (choose from {', '.join(ADAPTATIONS)})"
-            )
-        n = config.population
-        default_sigma_lr = (3 + math.log(n)) / (5 * math.sqrt(n))  # SNES's default rate
+        check_choice("es_adapt", config.es_adapt, ADAPTATIONS)
+        check_choice("es_optimizer", config.es_optimizer, OPTIMIZERS)
+        sigma_lr = config.es_sigma_lr
+        if sigma_lr is None:
+            sigma_lr = default_sigma_lr(config.es_adapt, layout.size)
         return cls(
             layout=layout,
-            population_size=n,
+            population_size=config.population,
             sigma0=config.es_sigma,
             lr=config.es_lr,
             adapt=config.es_adapt,
-            sigma_lr=config.es_sigma_lr if config.es_sigma_lr is not None else default_sigma_lr,
+            sigma_lr=sigma_lr,
             lr_decay=config.es_lr_decay,
+            sigma_final=config.es_sigma_final,
+            lr_final=config.es_lr_final,
+            beta1=config.es_beta1,
+            optimizer=config.es_optimizer,
+            max_speed=config.es_max_speed,
         )
 
     @property
@@ -95,44 +112,71 @@ class ESTrainer:
         sigma = torch.full_like(mean, self.sigma0)
         return ESState(mean, sigma, zeros, zeros.clone(), 0, population)
 
+    def sampling_sigma(self, state: ESState, progress: float) -> torch.Tensor:
+        """``[n]`` this generation's sigma: the adapted one times the schedule's factor."""
+        return state.sigma * (anneal(self.sigma0, self.sigma_final, progress) / self.sigma0)
+
+    def ask(
+        self, state: ESState, rng: torch.Generator, progress: float = 0.0
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Noise ``[pop/2, n]`` and the antithetic samples ``[pop, n]`` (normalised units)."""
+        eps = torch.randn(self.population_size // 2, self.layout.size, generator=rng)
+        offsets = torch.cat([eps, -eps]) * self.sampling_sigma(state, progress)
+        return eps, state.mean + offsets
+
+    def tell(
+        self, state: ESState, eps: torch.Tensor, fitness: torch.Tensor, progress: float = 0.0
+    ) -> tuple[ESState, dict[str, float]]:
+        """Step the mean (and the sigmas) along the samples' fitness ``[pop]``."""
+        pairs = len(eps)
+        utility = centred_ranks(fitness)
+        plus, minus = utility[:pairs], utility[pairs:]
+        sigma_now = self.sampling_sigma(state, progress)
+        ascent = ((plus - minus) @ eps) / (2 * pairs * sigma_now)
+        lr = anneal(self.lr, self.lr_final, progress) * self.lr_decay**state.generation
+        if self.optimizer == "clipup":
+            max_speed = self.max_speed if self.max_speed is not None else 2 * self.lr
+            speed = max_speed * lr / self.lr  # the speed limit shrinks with the lr
+            m, step = clipup(ascent, state.adam_m, lr=lr, max_speed=speed, momentum=self.beta1)
+            v = state.adam_v
+        else:
+            t = state.generation + 1
+            m, v, step = adam(
+                ascent, state.adam_m, state.adam_v, t, lr=lr, betas=(self.beta1, ADAM_BETA2)
+            )
+        sigma = adapt_sigma(self.adapt, state.sigma, plus, minus, eps, self.sigma_lr)
+        next_state = dataclasses.replace(
+            state, mean=state.mean + step, sigma=sigma, adam_m=m, adam_v=v,
+            generation=state.generation + 1,
+        )  # fmt: skip
+        metrics = {
+            "es/sigma": (sigma_now.mean()).item(),
+            "es/step_norm": step.norm().item(),
+            "es/lr": lr,
+        }
+        return next_state, metrics
+
     def step(
         self, state: ESState, arena: Arena, streams: Streams
     ) -> tuple[ESState, dict[str, float]]:
         """Sample pairs around the mean, score them with the mean, step the mean."""
-        pairs = self.population_size // 2
-        eps = torch.randn(pairs, self.layout.size, generator=streams.ga)
-        offsets = torch.cat([eps, -eps]) * state.sigma
-        population = (state.mean + offsets) * self.scale
-        critic_metrics = arena.train_critic(population, streams)
-        agents = torch.cat([(state.mean * self.scale)[None], population])
-        fitness, score_metrics = arena.score(agents, streams)
-        utility = centred_ranks(fitness[1:])
-        plus, minus = utility[:pairs], utility[pairs:]
-        ascent = ((plus - minus) @ eps) / (2 * pairs * state.sigma)
-        lr = self.lr * self.lr_decay**state.generation
-        m, v, step = adam(ascent, state.adam_m, state.adam_v, state.generation + 1, lr=lr)
-        sigma = state.sigma
-        if self.adapt == "snes":  # antithetic twins share eps**2: their utilities add
-            grad_log_sigma = ((plus + minus) @ (eps.square() - 1)) / (2 * pairs)
-            sigma = sigma * torch.exp(0.5 * self.sigma_lr * grad_log_sigma)
-        next_state = ESState(
-            mean=state.mean + step,
-            sigma=sigma,
-            adam_m=m,
-            adam_v=v,
-            generation=state.generation + 1,
-            population=population,
-            best_fitness=float(fitness[0]),
+        progress = arena.clock.progress
+        eps, samples = self.ask(state, streams.ga, progress)
+        population = samples * self.scale
+        mean = (state.mean * self.scale)[None]
+        critic_metrics = arena.train_critic(population, streams, extra=mean)
+        fitness, score_metrics = arena.score(torch.cat([mean, population]), streams)
+        next_state, es_metrics = self.tell(state, eps, fitness[1:], progress)
+        next_state = dataclasses.replace(
+            next_state, population=population, best_fitness=float(fitness[0]),
             fitness=fitness[1:],
-        )
+        )  # fmt: skip
         metrics = {
             "fitness/best": fitness.max().item(),
             "fitness/mean": fitness[1:].mean().item(),
             "fitness/std": fitness[1:].std().item(),
             "fitness/center": float(fitness[0]),
-            "es/sigma": sigma.mean().item(),
-            "es/step_norm": step.norm().item(),
-            "es/lr": lr,
+            **es_metrics,
         }
         return next_state, {**metrics, **critic_metrics, **score_metrics}
 
@@ -152,26 +196,40 @@ class ESTrainer:
         return state
 
 
+def default_sigma_lr(adapt: str, genes: int) -> float:
+    """SNES's default rate ``(3 + ln d) / (5 sqrt d)`` over ``d`` genes; PGPE's 0.1."""
+    if adapt == "pgpe":
+        return PGPE_SIGMA_LR
+    return (3 + math.log(genes)) / (5 * math.sqrt(genes))
+
+
+def adapt_sigma(
+    adapt: str,
+    sigma: torch.Tensor,
+    plus: torch.Tensor,
+    minus: torch.Tensor,
+    eps: torch.Tensor,
+    sigma_lr: float,
+) -> torch.Tensor:
+    """Each gene's next sigma ``[n]`` from the pairs' utilities ``[pairs]`` and noise ``eps``.
+
+    Antithetic twins share ``eps**2``, so only their utilities' sum tells
+    whether larger steps paid off along a gene.
+    """
+    if adapt == "none":
+        return sigma
+    pairs = len(eps)
+    if adapt == "snes":
+        grad_log_sigma = ((plus + minus) @ (eps.square() - 1)) / (2 * pairs)
+        return sigma * torch.exp(0.5 * sigma_lr * grad_log_sigma)
+    # PGPE: d sigma = sigma * E[(u+ + u-) / 2 * (eps^2 - 1)] (offsets = sigma * eps)
+    grad_sigma = sigma * (((plus + minus) / 2) @ (eps.square() - 1)) / pairs
+    change = (sigma_lr * grad_sigma / sigma).clamp(-PGPE_MAX_CHANGE, PGPE_MAX_CHANGE)
+    return sigma * (1 + change)
+
+
 def centred_ranks(fitness: torch.Tensor) -> torch.Tensor:
     """Fitness ``[n]`` -> ranks scaled to [-0.5, 0.5] (ties broken by position)."""
     ranks = torch.empty_like(fitness)
     ranks[fitness.argsort()] = torch.arange(len(fitness), dtype=fitness.dtype)
     return ranks / max(len(fitness) - 1, 1) - 0.5
-
-
-def adam(
-    grad: torch.Tensor,
-    m: torch.Tensor,
-    v: torch.Tensor,
-    t: int,
-    *,
-    lr: float,
-    betas: tuple[float, float] = ADAM_BETAS,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """One bias-corrected Adam step along ``grad``: new moments and the step to add."""
-    beta1, beta2 = betas
-    m = beta1 * m + (1 - beta1) * grad
-    v = beta2 * v + (1 - beta2) * grad.square()
-    m_hat = m / (1 - beta1**t)
-    v_hat = v / (1 - beta2**t)
-    return m, v, lr * m_hat / (v_hat.sqrt() + ADAM_EPS)

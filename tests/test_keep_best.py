@@ -1,0 +1,88 @@
+"""--keep-best: the run judges its generator now and then and returns the best judged."""
+
+import json
+from dataclasses import dataclass
+
+import pytest
+import torch
+from conftest import TINY
+
+from evogan.callbacks import RunDirectory
+from evogan.checkpoint import resume
+from evogan.config import Config
+from evogan.data import ImageDataset
+from evogan.engine import Evolution, evolve, evolve_run
+from evogan.errors import EvoganError
+from evogan.keep_best import BestKeeper
+
+
+@dataclass
+class Report:
+    fid: float
+
+
+class ScriptedJudge:
+    """An evaluator whose FIDs are given in advance."""
+
+    def __init__(self, fids: list[float]) -> None:
+        self.fids = list(fids)
+
+    def evaluate(self, images: torch.Tensor) -> Report:
+        return Report(self.fids.pop(0))
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch):
+    """The judge's classifier is trained into a cache of the tests' own, once."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def test_the_keeper_keeps_the_lowest_fid_and_remembers_the_last():
+    keeper = BestKeeper(ScriptedJudge([5.0, 3.0, 4.0]), every=1.0, samples=10)  # type: ignore[arg-type]
+    for generation in (1, 2, 3):
+        keeper.judge(torch.zeros(2), torch.full((3,), float(generation)), generation)
+    assert keeper.fid == 3.0 and keeper.generation == 2 and keeper.last_fid == 4.0
+    assert torch.equal(keeper.genome, torch.full((3,), 2.0))
+    assert [h["fid"] for h in keeper.history] == [5.0, 3.0, 4.0]
+    assert keeper.judged(3) and not keeper.judged(2)
+
+
+def test_the_keeper_needs_labels_and_enough_images():
+    images = torch.zeros(400, 1, 8, 8)
+    with pytest.raises(EvoganError, match="--keep-best: faces has no labels"):
+        BestKeeper.build(ImageDataset(images, None, "faces"), 1.0, 100, cache_dir=None)  # type: ignore[arg-type]
+    small = ImageDataset(images[:50], torch.zeros(50, dtype=torch.long), "few")
+    with pytest.raises(EvoganError, match="50 training images leave 10 for validation"):
+        BestKeeper.build(small, 1.0, 100, cache_dir=None)  # type: ignore[arg-type]
+
+
+def test_a_run_returns_the_kept_generator_and_reports_both(tmp_path):
+    config = Config(**TINY, trainer="es", keep_best=1e-9, keep_best_samples=100, generations=5)
+    result = evolve_run(Evolution.start(config), [RunDirectory(tmp_path)])
+    keeper = result.evolution.keeper
+    assert keeper is not None
+    assert [h["generation"] for h in keeper.history] == [1, 2, 3, 4, 5]  # every generation
+    assert keeper.fid == min(h["fid"] for h in keeper.history)
+    z = torch.randn(3, 8)
+    kept = result.evolution.generator(keeper.genome)
+    assert torch.equal(result.generator(z), kept(z))
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["kept"] == {"generation": keeper.generation, "validation_fid": keeper.fid}
+    assert summary["last"] == {"generation": 5, "validation_fid": keeper.last_fid}
+    assert result.history[-1]["keep/best_fid"] == keeper.fid
+
+
+def test_without_keep_best_the_run_returns_its_last():
+    result = evolve(Config(**TINY, trainer="es"), generations=2)
+    assert result.evolution.keeper is None
+    assert torch.equal(result.evolution.returned_genome, result.evolution.best_genome)
+
+
+def test_the_kept_generator_survives_a_resume(tmp_path):
+    config = Config(**TINY, trainer="es", keep_best=1e-9, keep_best_samples=100, generations=2,
+                    checkpoint_every=1, sample_every=0)  # fmt: skip
+    first = evolve_run(Evolution.start(config), [RunDirectory(tmp_path)])
+    resumed = resume(tmp_path, {"generations": 3})
+    assert resumed.keeper is not None and first.evolution.keeper is not None
+    assert resumed.keeper.history == first.evolution.keeper.history
+    assert torch.equal(resumed.keeper.genome, first.evolution.keeper.genome)
