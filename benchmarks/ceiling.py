@@ -100,12 +100,12 @@ def real_row(data: dict[str, str], cache: Path) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=None, help="180 (smoke: 0.5)")
+    parser.add_argument("--seconds", type=float, default=None, help="180 (smoke: 0.25)")
     parser.add_argument("--families", nargs="+", default=list(FAMILIES))
     parser.add_argument("--workers", type=int, default=2)
     add_smoke_options(parser)
     args = parser.parse_args()
-    seconds = args.seconds if args.seconds is not None else 0.5 if args.smoke else 180.0
+    seconds = args.seconds if args.seconds is not None else 0.25 if args.smoke else 180.0
     out = output_dir(args)
     # a smoke run's classifier (other training images) stays out of results/cache
     data, cache = (SMOKE_DATA, out / "cache") if args.smoke else (DATA, RESULTS / "cache")

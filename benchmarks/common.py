@@ -17,14 +17,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
-
 RESULTS = Path(__file__).resolve().parent / "results"
 MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
+    import torch  # here: report.py and run_all.py need no torch (a second of start-up)
+
     return {
         "date": time.strftime("%Y-%m-%d"),
         "cpu_cores": os.cpu_count(),

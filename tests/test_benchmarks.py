@@ -1,0 +1,209 @@
+"""Every benchmark script's smoke mode, run as `make bench` runs it: a subprocess.
+
+Each script runs at tiny sizes (`--smoke`) and writes its JSON under a temporary
+folder; the tests check the keys that report.py reads and that every figure is
+a finite number, so that a renamed attribute or a broken preset fails here and
+not two hours into `make bench`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+RESULTS = BENCH / "results"
+TIMEOUT_S = 240  # a smoke run takes seconds; minutes only on a machine busy with other work
+
+
+def smoke(script: str, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``script --smoke --out out [args]`` in a fresh interpreter."""
+    line = [sys.executable, str(BENCH / script), "--smoke", "--out", str(out), *args]
+    return subprocess.run(line, capture_output=True, text=True, timeout=TIMEOUT_S)
+
+
+def result(out: Path, name: str) -> dict[str, Any]:
+    data = json.loads((out / f"{name}.json").read_text())
+    assert {"machine", "command"} <= data.keys()
+    assert "--smoke" in data["command"]
+    return data
+
+
+def assert_finite(row: dict[str, Any], *keys: str, positive: bool = False) -> None:
+    for key in keys:
+        value = row[key]
+        assert isinstance(value, int | float) and not isinstance(value, bool), (key, value)
+        assert math.isfinite(value), (key, value)
+        assert value > 0 or not positive, (key, value)
+
+
+def load_script(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(BENCH))  # the scripts import their `common`
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def check_throughput(out: Path, stdout: str) -> None:
+    data = result(out, "throughput")
+    assert [row["population"] for row in data["rows"]] == [8]
+    assert_finite(data["rows"][0], "ceiling_images_per_s", "evaluation_samples_per_s",
+                  "fraction_of_ceiling", "evogan_generation_s", "article_loop_generation_s",
+                  "speedup_vs_article", positive=True)  # fmt: skip
+    assert_finite(data["subspace"], "genome_dim", "full_weights", "agents_built", "generation_s",
+                  "projection_s", "projection_share", positive=True)  # fmt: skip
+
+
+def check_memory(out: Path, stdout: str) -> None:
+    rows = result(out, "memory")["rows"]
+    assert [(row["trainer"], row["population"]) for row in rows] == [("ga", 8), ("gradient", 8)]
+    for row in rows:
+        assert_finite(row, "peak_rss_mib", positive=True)
+
+
+QUALITY = ("eval/fid", "eval/class_entropy", "eval/class_tvd", "eval/precision", "eval/recall")
+
+
+def check_ceiling(out: Path, stdout: str) -> None:
+    rows = result(out, "ceiling")["rows"]
+    families = ["mlp", "basis", "conv", "dcgan", "subspace"]
+    assert [row["family"] for row in rows] == [*families, "real training images"]
+    for row in rows:
+        assert_finite(row, "genes", *QUALITY)
+    for row in rows[:-1]:
+        assert_finite(row, "steps", "fit_s", "mse", positive=True)
+    assert (out / "cache").is_dir()  # the smoke run's classifier, not in results/cache
+
+
+def check_hybrid_cost(out: Path, stdout: str) -> None:
+    rows = result(out, "hybrid_cost")["rows"]
+    assert [row["method"] for row in rows] == ["dcgan-gradient", "egan", "egan-loss-mutation"]
+    for row in rows:
+        assert_finite(row, "seconds_per_generation", "generations_per_s", "ratio_to_dcgan_step",
+                      positive=True)  # fmt: skip
+    assert rows[0]["ratio_to_dcgan_step"] == 1.0
+
+
+def check_digits_sweep(out: Path, stdout: str) -> None:
+    rows = result(out, "digits_sweep")["rows"]
+    assert [(row["setting"], row["seed"]) for row in rows] == [
+        ("population 8, 8 samples", 0),
+        ("population 4, 4 samples", 0),
+    ]
+    for row in rows:
+        assert_finite(row, "generations", positive=True)
+        assert_finite(row, *QUALITY)
+
+
+def check_ray_overhead(out: Path, stdout: str) -> None:
+    data = result(out, "ray_overhead")
+    assert data["population"] == 20
+    backends = [(row["backend"], row["cores"]) for row in data["rows"]]
+    assert backends == [("local", 1), ("ray full", 1), ("ray compact", 1), ("local", 2),
+                        ("ray full", 2), ("ray compact", 2), ("local islands", 2),
+                        ("ray islands", 2)]  # fmt: skip
+    for row in data["rows"]:
+        assert_finite(row, "seconds_per_generation", "genome_bytes", positive=True)
+        assert_finite(row, "overhead", "genome_bytes_per_agent")
+        if row["backend"] != "ray islands":  # islands on actors score there, untimed
+            assert_finite(row, "evaluation_seconds", positive=True)
+    model = data["model"]
+    assert_finite(model, "driver_seconds", "scoring_seconds_per_agent")
+    assert_finite(model["ray_added_seconds"], "full", "compact")
+    for prediction in model["predictions"]:
+        assert_finite(prediction, "seconds_per_generation")
+
+
+def check_run_all(out: Path, stdout: str) -> None:
+    """--smoke reaches the scripts, and report.py renders this run's results."""
+    assert "quality_vs_time.py: no smoke mode, skipped" in stdout
+    assert sorted(path.name for path in out.iterdir()) == ["hybrid_cost.json", "tables.md"]
+    tables = (out / "tables.md").read_text()
+    assert "hybrid_cost.py --steps 3 --smoke" in tables
+    assert "| egan-loss-mutation |" in tables
+
+
+Check = Callable[[Path, str], None]
+# script -> (extra arguments, check of its output folder and stdout); longest first, as
+# the runs start in this order
+CHECKS: dict[str, tuple[list[str], Check]] = {
+    "ray_overhead.py": ([], check_ray_overhead),
+    "memory.py": ([], check_memory),
+    "ceiling.py": ([], check_ceiling),
+    "digits_sweep.py": ([], check_digits_sweep),
+    "throughput.py": ([], check_throughput),
+    "hybrid_cost.py": ([], check_hybrid_cost),
+    # two cheap scripts: the runs above cover the rest
+    "run_all.py": (["--only", "hybrid_cost.py", "quality_vs_time.py", "report.py"], check_run_all),
+}
+
+
+@pytest.fixture(scope="module")
+def smoke_runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[Path, subprocess.CompletedProcess[str]]]:
+    """The selected scripts' smoke runs, two at a time: one's waits (Ray starting actors,
+    worker pools importing torch) overlap another's work; 80 s one by one, 60 under load."""
+    selected = {item.callspec.params["script"] for item in request.session.items
+                if item.originalname == "test_smoke_run"}  # fmt: skip
+    if importlib.util.find_spec("ray") is None:
+        selected.discard("ray_overhead.py")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {}
+        for script, (args, _) in CHECKS.items():
+            if script in selected:
+                out = tmp_path_factory.mktemp(script.removesuffix(".py"))
+                futures[script] = (out, pool.submit(smoke, script, out, *args))
+        return {script: (out, future.result()) for script, (out, future) in futures.items()}
+
+
+@pytest.mark.parametrize("script", CHECKS)
+def test_smoke_run(
+    script: str, smoke_runs: dict[str, tuple[Path, subprocess.CompletedProcess[str]]]
+) -> None:
+    if script == "ray_overhead.py":
+        pytest.importorskip("ray")
+    out, done = smoke_runs[script]
+    assert done.returncode == 0, f"{script} --smoke failed:\n{done.stdout}\n{done.stderr}"
+    CHECKS[script][1](out, done.stdout)
+
+
+def test_every_script_is_benchmarked_and_smoke_tested(monkeypatch: pytest.MonkeyPatch) -> None:
+    run_all = load_script("run_all", monkeypatch)
+    scripts = {path.name for path in BENCH.glob("*.py")} - {"common.py", "run_all.py"}
+    assert set(run_all.SCRIPTS) == scripts, "make bench (run_all.SCRIPTS) misses a script"
+    tested = set(CHECKS) | {"report.py"}
+    assert scripts - run_all.NO_SMOKE | {"run_all.py"} == tested, "a smoke mode without a test"
+
+
+TITLES = {"throughput": "### Throughput", "memory": "### Memory", "ceiling": "### Ceiling",
+          "hybrid_cost": "### Cost of the E-GAN hybrid", "ray_overhead": "### Ray",
+          "digits_sweep": "### Choosing the defaults",
+          "quality_vs_time": "### Quality against time"}  # fmt: skip
+
+
+def test_report_renders_the_results_into_a_temporary_folder(tmp_path: Path) -> None:
+    """Without --out, a smoke run writes into a fresh temporary folder, not results/."""
+    before = (RESULTS / "tables.md").read_bytes()
+    env = os.environ | {"TMPDIR": str(tmp_path)}
+    line = [sys.executable, str(BENCH / "report.py"), "--smoke"]
+    done = subprocess.run(line, capture_output=True, text=True, timeout=TIMEOUT_S, env=env)
+    assert done.returncode == 0, done.stderr
+    [written] = tmp_path.glob("evogan-bench-smoke-*/tables.md")
+    tables = written.read_text()
+    for name, title in TITLES.items():
+        assert (title in tables) == (RESULTS / f"{name}.json").exists(), title
+    assert (RESULTS / "tables.md").read_bytes() == before
