@@ -156,7 +156,8 @@ def smoke_runs(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, tuple[Path, subprocess.CompletedProcess[str]]]:
     """The selected scripts' smoke runs, two at a time: one's waits (Ray starting actors,
-    worker pools importing torch) overlap another's work; 80 s one by one, 60 under load."""
+    worker pools importing torch) overlap another's work. On 2 busy cores (load 3.5): 85 s
+    one after the other, 62 s two at a time."""
     selected = {item.callspec.params["script"] for item in request.session.items
                 if item.originalname == "test_smoke_run"}  # fmt: skip
     if importlib.util.find_spec("ray") is None:
