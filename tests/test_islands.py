@@ -158,6 +158,44 @@ def test_each_island_has_a_critic_of_its_own():
 
 
 @pytest.mark.parametrize("trainer", sorted(MIGRATIONS))
+def test_shared_critic_steps_once_per_generation_on_every_islands_agents(trainer):
+    config = Config(**(ISLANDS | {"trainer": trainer, "shared_critic": True, "migration_every": 0}))
+    run = Evolution.start(config)
+    assert run.state.critics == ()
+    seen = []
+    original = run.parts.critic.train_step
+    run.parts.critic.train_step = lambda real, fake, **kw: (
+        seen.append(fake) or original(real, fake, **kw)
+    )
+    before = [island.population.clone() for island in run.state.islands]
+    metrics = run.step()
+    assert len(seen) == 1  # one critic step (disc_steps 1), not one per island
+    assert "disc/loss" in metrics and "island0/disc/loss" not in metrics
+    pooled = run.parts.arena.pooled_fakes(torch.cat(before), Streams.from_seed(0))
+    assert seen[0].shape == pooled.shape
+    for _ in range(3):
+        metrics = run.step()
+    assert metrics["islands/migration"] == 0.0  # never, with --migration-every 0
+    means = [run.parts.trainer.inner.best(island)[0] for island in run.state.islands]
+    assert not torch.equal(means[0], means[1])  # separate searches
+
+
+def test_shared_critic_islands_resume_bit_identically(tmp_path):
+    config = Config(**ISLANDS, trainer="es", shared_critic=True, generations=4,
+                    checkpoint_every=1, sample_every=0)  # fmt: skip
+    straight = evolve_run(Evolution.start(config), [RunDirectory(tmp_path / "a")])
+    evolve_run(Evolution.start(config.replace(generations=2)), [RunDirectory(tmp_path / "b")])
+    resumed = evolve_run(resume(tmp_path / "b", {"generations": 4}), [RunDirectory(tmp_path / "b")])
+    assert torch.equal(resumed.evolution.state.population, straight.evolution.state.population)
+    critics = [weights(r.evolution.parts.critic) for r in (resumed, straight)]
+    assert torch.equal(*critics)
+    shared = straight.evolution.parts.trainer.state_dict(straight.evolution.state)
+    separate = Evolution.start(config.replace(shared_critic=False)).parts.trainer
+    with pytest.raises(EvoganError, match="0 island critic"):
+        separate.load_state_dict(shared)
+
+
+@pytest.mark.parametrize("trainer", sorted(MIGRATIONS))
 def test_islands_resume_bit_identically(trainer, tmp_path):
     config = Config(
         **ISLANDS, trainer=trainer, generations=5, checkpoint_every=1, sample_every=0
@@ -178,7 +216,7 @@ def test_islands_resume_bit_identically(trainer, tmp_path):
     ("options", "message"),
     [
         ({"islands": 0}, r"--islands must be in \[1, inf\], got 0"),
-        ({"migration_every": 0}, "--migration-every must be in"),
+        ({"migration_every": -1}, "--migration-every must be in"),
         ({"migrants": 7}, "--migrants 7: an island of 8 agents takes at most 6"),
         ({"islands": 3}, "--population 16 does not split into 3 islands"),
         ({"islands": 8}, "--islands 8 of --population 16: --population 2 is too small"),

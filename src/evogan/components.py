@@ -235,7 +235,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "seed": (0, 2**32 - 1, True, True),  # torch takes 64 bits; Streams multiplies it by 1000
     "population": (1, None, True, True),
     "islands": (1, None, True, True),
-    "migration_every": (1, None, True, True),
+    "migration_every": (0, None, True, True),
     "migrants": (1, None, True, True),
     "generations": (1, None, True, True),
     "samples_per_agent": (1, None, True, True),

@@ -71,7 +71,13 @@ class Config:
         "split the population (the total) into this many islands (ga, es) that evolve apart, "
         "each against a critic of its own, and migrate on a ring (1: no islands)",
     )
-    migration_every: int = _opt(10, "islands: generations between migrations")
+    migration_every: int = _opt(10, "islands: generations between migrations (0: never)")
+    shared_critic: bool = _opt(
+        False,
+        "islands: every island plays against the run's one critic, which steps once per "
+        "generation on fakes of all islands: separate searches of one game, whose bests "
+        "--mixture K joins into one generator",
+    )
     migrants: int = _opt(1, "islands: best agents each island sends to the next at a migration")
     generations: int | None = _opt(
         None,

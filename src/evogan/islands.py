@@ -20,6 +20,14 @@ What a migrant does depends on the inner trainer (``MIGRATIONS``):
 - es: the receiver's mean moves toward the migrants' average by the share
   ``N / pop`` they would have in its population.
 
+With ``--shared-critic`` the islands are separate searches of one game
+instead: every island plays against the run's critic, which steps once per
+generation on fakes pooled from every island (and, with
+``--disc-sees-returned``, from every island's best). Copies of one genome
+cover one mode; separate lineages on one critic cover several (an E-GAN
+mixture of 5 lineages cut class TVD by a third, issue 13), and ``--mixture K``
+joins their bests into one generator. ``--migration-every 0`` keeps them apart.
+
 Island 0 plays against the run's own critic (the one the checkpoint and
 ``--mixture`` see) and draws from the run's random streams; islands 1..K-1
 against critics built the same way but seeded ``seed + island``, with
@@ -161,6 +169,7 @@ class IslandsTrainer:
     new_critic: Callable[[int], Critic]  # island -> a fresh critic seeded for it
     seed: int = 0  # island i > 0 draws from the streams of seed + i
     runner: IslandRunner = local_islands  # where the islands step
+    shared_critic: bool = False  # every island plays against the run's critic
 
     @classmethod
     def from_config(
@@ -190,12 +199,17 @@ class IslandsTrainer:
                 f"at most {migration.room(island)} (ga: its offspring, population minus elitism)"
             )
         return cls(inner, migration, k, config.migration_every, config.migrants, new_critic,
-                   config.seed, runner)  # fmt: skip
+                   config.seed, runner, config.shared_critic)  # fmt: skip
 
     def init(self, rng: torch.Generator) -> IslandsState:
         islands = tuple(self.inner.init(rng) for _ in range(self.islands))
-        critics = tuple(self.new_critic(i) for i in range(1, self.islands))
-        return IslandsState(islands, critics, *self.fresh_streams(), 0)
+        return IslandsState(islands, self.fresh_critics(), *self.fresh_streams(), 0)
+
+    def fresh_critics(self) -> tuple[Critic, ...]:
+        """Critics of islands 1..K-1, seeded ``seed + island`` (none with a shared critic)."""
+        if self.shared_critic:
+            return ()
+        return tuple(self.new_critic(i) for i in range(1, self.islands))
 
     def fresh_streams(self) -> tuple[tuple[Streams, ...], tuple[torch.Tensor, ...]]:
         """Streams and dropout RNG states of islands 1..K-1, seeded ``seed + island``."""
@@ -210,18 +224,25 @@ class IslandsTrainer:
         """One generation of every island against its own critic, then migration if due.
 
         Island 0 uses the run's streams and torch's global RNG (the run's, which
-        the engine swapped in); the others their own."""
-        arenas = [arena, *(dataclasses.replace(arena, critic=c) for c in state.critics)]
+        the engine swapped in); the others their own. A shared critic steps first,
+        on every island's latest agents, and the islands then only read it."""
+        critic_metrics: dict[str, float] = {}
+        if self.shared_critic:
+            returned = torch.stack([self.inner.best(island)[0] for island in state.islands])
+            critic_metrics = arena.train_critic(state.population, streams, extra=returned)
+            arenas = [dataclasses.replace(arena, disc_steps=0)] * self.islands
+        else:
+            arenas = [arena, *(dataclasses.replace(arena, critic=c) for c in state.critics)]
         rngs = [torch.get_rng_state(), *state.rngs]
         after, per_island, rngs = self.runner(
             self.inner, state.islands, arenas, [streams, *state.streams], rngs
         )
         torch.set_rng_state(rngs[0])
         generation = state.generation + 1
-        migrate = generation % self.every == 0
+        migrate = self.every > 0 and generation % self.every == 0
         if migrate:
             after = self.migrate(list(state.islands), after)
-        metrics = summarise(per_island) | {"islands/migration": float(migrate)}
+        metrics = summarise(per_island) | critic_metrics | {"islands/migration": float(migrate)}
         following = IslandsState(tuple(after), state.critics, state.streams, tuple(rngs[1:]),
                                  generation)  # fmt: skip
         return following, metrics
@@ -269,7 +290,12 @@ class IslandsTrainer:
                 f"checkpoint of {held} island(s) does not match the config's {self.islands}"
             )
         islands = tuple(self.inner.load_state_dict(island) for island in data["islands"])
-        critics = tuple(self.new_critic(i) for i in range(1, self.islands))
+        critics = self.fresh_critics()
+        if len(data["critics"]) != len(critics):
+            raise EvoganError(
+                f"checkpoint of {len(data['critics'])} island critic(s) does not match the "
+                f"config's {len(critics)} (--shared-critic has none of its own)"
+            )
         for critic, saved in zip(critics, data["critics"], strict=True):
             critic.load_state_dict(saved)
         streams, rngs = self.fresh_streams()
