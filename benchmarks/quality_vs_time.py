@@ -26,12 +26,13 @@ import argparse
 import json
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from common import MNIST_DIR, RESULTS, write_result
+from common import MNIST_DIR, RESULTS, add_smoke_options, output_dir, write_result
 
 # The mnist preset as it was before evolution strategies: GA on the basis generator.
 GA_BASIS = {"trainer": "ga", "mutation_sigma": 0.3, "sigma_schedule": "exponential",
@@ -75,23 +76,31 @@ METHODS |= {
                     ("set", ANNEALED | KEEP | {"disc_r1": 1.0, "disc_noise": 0.1,
                                                "disc_replay": 512, "disc_sees_returned": True})],
 }  # fmt: skip
-CACHE = RESULTS / "cache"
-GRIDS = RESULTS / "grids"
+# --smoke: the generation-judged path with the kept generator, in seconds
+SMOKE = {"methods": ["es-annealed"], "seeds": [0], "generations": 4, "generation_marks": [2],
+         "workers": 1, "samples": 200}  # fmt: skip
 
 
-def method_config(method: str, seed: int, budget: float | None, generations: int = 10**6) -> Any:
+# The shared MNIST split; --smoke trains on the built-in digits instead, whose
+# evaluation classifier trains in a second.
+MNIST = {"data_dir": str(MNIST_DIR), "subset": "0:5000"}
+DIGITS = {"dataset": "digits", "subset": "0:1000"}
+
+
+def method_config(
+    method: str, seed: int, budget: float | None, generations: int = 10**6,
+    data: dict[str, Any] = MNIST,
+) -> Any:  # fmt: skip
     from evogan.config import build_config, load_preset
 
     layers: list[tuple[str, dict[str, Any]]] = []
     for kind, values in METHODS[method]:
         layers.append((kind, load_preset(values["name"]) if kind == "preset" else values))
     common = {
-        "data_dir": str(MNIST_DIR), "subset": "0:5000", "seed": seed, "progress": False,
-        "time_budget": budget, "generations": generations, "sample_every": 0,
-        "checkpoint_every": 0,
-        "threads": 1,
+        "seed": seed, "progress": False, "time_budget": budget, "generations": generations,
+        "sample_every": 0, "checkpoint_every": 0, "threads": 1,
     }  # fmt: skip
-    return build_config(*layers, ("benchmark", common))
+    return build_config(*layers, ("benchmark", common | data))
 
 
 class TimedQuality:
@@ -134,25 +143,41 @@ class TimedQuality:
         self.points.append(point | report.as_dict())
 
 
-def one_run(
-    method: str, seed: int, budgets: list[float], curve_every: float,
-    generations: int | None = None, generation_marks: list[int] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+@dataclass(frozen=True)
+class Plan:
+    """How long each run goes, when it is judged, and where its files go."""
+
+    budgets: list[float]
+    curve_every: float
+    generations: int | None  # stop by generations instead of the budgets
+    generation_marks: list[int]
+    out: Path  # results/ (its cache and grids), or a smoke run's folder
+    samples: int = 5000  # judged at each mark
+    data: dict[str, Any] = field(default_factory=lambda: MNIST)
+
+    def marks(self) -> list[float]:
+        if self.generations is not None:
+            return [float(m) for m in sorted(set(self.generation_marks) | {self.generations})]
+        every = int(self.curve_every)
+        return sorted(set(self.budgets) | set(range(every, int(max(self.budgets)), every)))
+
+    def length(self) -> str:
+        return f"{self.generations} generations" if self.generations else (
+            f"{max(self.budgets) / 60:g} min")  # fmt: skip
+
+
+def one_run(method: str, seed: int, plan: Plan) -> dict[str, Any]:
     torch.set_num_threads(1)
     from evogan.engine import Evolution, evolve_run
     from evogan.quality import build_evaluator
 
-    if generations is not None:
-        config = method_config(method, seed, None, generations)
-        marks = sorted(set(generation_marks or []) | {generations})
-        by_generation = True
+    if plan.generations is not None:
+        config = method_config(method, seed, None, plan.generations, plan.data)
     else:
-        config = method_config(method, seed, max(budgets))
-        every = int(curve_every)
-        marks = sorted(set(budgets) | set(range(every, int(max(budgets)), every)))
-        by_generation = False
-    evaluator, note = build_evaluator(config, CACHE)
-    quality = TimedQuality(evaluator, [float(m) for m in marks], 5000, by_generation)
+        config = method_config(method, seed, max(plan.budgets), data=plan.data)
+    evaluator, note = build_evaluator(config, plan.out / "cache")
+    by_generation = plan.generations is not None
+    quality = TimedQuality(evaluator, plan.marks(), plan.samples, by_generation)
     started = time.time()
     run = Evolution.start(config)
     result = evolve_run(run, [quality])
@@ -166,22 +191,22 @@ def one_run(
         from evogan.mixture import draw
         from evogan.plots import save_grid
 
-        GRIDS.mkdir(parents=True, exist_ok=True)
-        length = f"{generations} generations" if generations else f"{max(budgets) / 60:g} min"
-        save_grid(run.samples(genome=run.returned_genome), GRIDS / f"{method}.png",
-                  title=f"{method}, {length}")  # fmt: skip
+        grids = plan.out / "grids"
+        grids.mkdir(parents=True, exist_ok=True)
+        save_grid(run.samples(genome=run.returned_genome), grids / f"{method}.png",
+                  title=f"{method}, {plan.length()}")  # fmt: skip
         if mixture is not None:
-            title = f"{method}: mixture of {config.mixture}, {length}"
-            path = GRIDS / f"{method}-of-{config.mixture}.png"
-            save_grid(draw(mixture, 64, seed), path, title=title)
+            title = f"{method}: mixture of {config.mixture}, {plan.length()}"
+            save_grid(draw(mixture, 64, seed), grids / f"{method}-of-{config.mixture}.png",
+                      title=title)  # fmt: skip
     return {"method": method, "seed": seed, "generations": result.generations,
             "points": quality.points, "mixture": report, "note": note}  # fmt: skip
 
 
-def reference() -> dict[str, Any]:
+def reference(cache: Path, data: dict[str, Any]) -> dict[str, Any]:
     from evogan.quality import build_evaluator
 
-    evaluator, note = build_evaluator(method_config("mnist", 0, 1.0), CACHE)
+    evaluator, note = build_evaluator(method_config("mnist", 0, 1.0, data=data), cache)
     refs = evaluator.reference()
     return {name: r.as_dict() for name, r in refs.items()} | {"note": note}
 
@@ -206,20 +231,25 @@ def main() -> None:
                         help="with --generations: judge at these generations too")  # fmt: skip
     parser.add_argument("--name", default="quality_vs_time",
                         help="result file results/NAME.json (and NAME.png)")  # fmt: skip
+    add_smoke_options(parser)
     args = parser.parse_args()
-    refs = reference()  # trains (or loads) the evaluation classifier once, before the workers
+    samples, data = 5000, MNIST
+    if args.smoke:
+        samples, data = SMOKE.pop("samples"), DIGITS
+        vars(args).update(SMOKE)
+    out = output_dir(args)
+    plan = Plan(args.budgets, args.curve_every, args.generations, args.generation_marks, out,
+                samples, data)  # fmt: skip
+    # trains (or loads) the evaluation classifier once, before the workers
+    refs = reference(out / "cache", data)
     jobs = [(m, s) for s in args.seeds for m in args.methods]
     jobs += [(m, args.seeds[0]) for m in args.once if m not in args.methods]
     with ProcessPoolExecutor(args.workers) as pool:
-        futures = [
-            pool.submit(one_run, m, s, args.budgets, args.curve_every, args.generations,
-                        args.generation_marks)
-            for m, s in jobs
-        ]  # fmt: skip
+        futures = [pool.submit(one_run, m, s, plan) for m, s in jobs]
         runs = []
         for future in as_completed(futures):  # kept as they finish: a late crash loses one run
             runs.append(future.result())
-            partial = RESULTS / f"{args.name}.partial.json"
+            partial = out / f"{args.name}.partial.json"
             partial.write_text(json.dumps(runs, indent=1) + "\n")
         runs.sort(key=lambda run: jobs.index((run["method"], run["seed"])))
     command = "python benchmarks/quality_vs_time.py " + " ".join(
@@ -227,11 +257,11 @@ def main() -> None:
         for k, v in vars(args).items()
     )
     path = write_result(args.name, {"command": command, "budgets": args.budgets,
-                                            "reference": refs, "runs": runs})  # fmt: skip
-    summarise(json.loads(Path(path).read_text()), args.name)
+                                    "reference": refs, "runs": runs}, out)  # fmt: skip
+    summarise(json.loads(Path(path).read_text()), args.name, out)
 
 
-def summarise(result: dict[str, Any], name: str) -> None:
+def summarise(result: dict[str, Any], name: str, out: Path = RESULTS) -> None:
     """Mean FID per method and mark, and the FID-over-the-run plot (minutes or generations)."""
     from evogan.plots import plot_curves
 
@@ -250,7 +280,7 @@ def summarise(result: dict[str, Any], name: str) -> None:
         ]
         series[method] = ([m / scale for m in marks], means)
     xlabel = "generations" if key == "mark_generation" else "training minutes"
-    plot_curves(series, RESULTS / f"{name}.png", xlabel=xlabel,
+    plot_curves(series, out / f"{name}.png", xlabel=xlabel,
                 ylabel="FID (mean over seeds)", title=f"MNIST: FID against {xlabel}",
                 hlines={"held-out real vs real": floor}, logy=True)  # fmt: skip
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,43 +79,56 @@ def median(values: list[Any]) -> str:
     return f"{statistics.median(known):.2f}" if known else "–"
 
 
+def marks_of(result: dict[str, Any]) -> tuple[str, list[float], Callable[[float], str]]:
+    """The points' mark key, the marks, and their label: minutes, or generations."""
+    if "mark_generation" in result["runs"][0]["points"][0]:
+        marks = sorted({p["mark_generation"] for run in result["runs"] for p in run["points"]})
+        return "mark_generation", marks, lambda m: f"{m:,.0f} gen"
+    return "mark_s", result["budgets"], lambda m: f"{m / 60:g} min"
+
+
 def quality_table(result: dict[str, Any]) -> list[str]:
-    """Median over seeds (min-max in brackets) of FID per budget, the rest at the largest."""
+    """Median over seeds (min-max in brackets) of FID per mark, the rest at the largest.
+
+    A run that keeps its best judged generator (``--keep-best``) is judged on
+    it; its last generator's FID at the largest mark is in the last column."""
     ref = result["reference"]
-    budgets = result["budgets"]
+    key, marks, label = marks_of(result)
     methods = list(dict.fromkeys(run["method"] for run in result["runs"]))
-    header = "| method | seeds | " + " | ".join(f"FID @ {b / 60:g} min" for b in budgets)
-    header += "".join(f" | {label} @ {budgets[-1] / 60:g} min" for label, _ in AT_MAX)
-    lines = [header + " | generations |", "|---|---:|" + "---:|" * (len(budgets) + 6)]
+    header = "| method | seeds | " + " | ".join(f"FID @ {label(m)}" for m in marks)
+    header += "".join(f" | {name} @ {label(marks[-1])}" for name, _ in AT_MAX)
+    kept = any("last/eval/fid" in p for run in result["runs"] for p in run["points"])
+    header += " | generations |" + (" last FID |" if kept else "")
+    lines = [header, "|---|---:|" + "---:|" * (len(marks) + 6 + kept)]
     fid: dict[tuple[str, float], float] = {}
     for method in methods:
         runs = [run for run in result["runs"] if run["method"] == method]
         cells = []
-        for budget in budgets:
-            values = [p["eval/fid"] for run in runs for p in run["points"] if p["mark_s"] == budget]
-            fid[(method, budget)] = statistics.median(values)
+        for mark in marks:
+            values = [p["eval/fid"] for run in runs for p in run["points"] if p[key] == mark]
+            fid[(method, mark)] = statistics.median(values)
             span = f" ({min(values):.0f}-{max(values):.0f})" if len(values) > 1 else ""
             cells.append(f"{statistics.median(values):.0f}{span}")
-        last = [p for run in runs for p in run["points"] if p["mark_s"] == budgets[-1]]
-        cells += [median([p.get(key) for p in last]) for _, key in AT_MAX]
+        last = [p for run in runs for p in run["points"] if p[key] == marks[-1]]
+        cells += [median([p.get(k) for p in last]) for _, k in AT_MAX]
         generations = statistics.median(run["generations"] for run in runs)
+        last_fid = f" {median([p.get('last/eval/fid') for p in last])} |" if kept else ""
         lines.append(f"| {method} | {len(runs)} | " + " | ".join(cells)
-                     + f" | {generations:.0f} |")  # fmt: skip
-    for name, label in (("heldout", "held-out half vs half: a perfect generator"),
-                        ("train", "training images: a copier"),
-                        ("noise", "uniform noise")):  # fmt: skip
+                     + f" | {generations:.0f} |{last_fid}")  # fmt: skip
+    for name, text in (("heldout", "held-out half vs half: a perfect generator"),
+                       ("train", "training images: a copier"),
+                       ("noise", "uniform noise")):  # fmt: skip
         row = ref[name]
-        lines.append(f"| *{label}* | | {row['eval/fid']:.1f} |" + " |" * (len(budgets) - 1)
-                     + "".join(f" {median([row.get(key)])} |" for _, key in AT_MAX)
-                     + " |")  # fmt: skip
-    if all((REFERENCE_METHOD, b) in fid for b in budgets):
+        lines.append(f"| *{text}* | | {row['eval/fid']:.1f} |" + " |" * (len(marks) - 1)
+                     + "".join(f" {median([row.get(k)])} |" for _, k in AT_MAX)
+                     + " |" + " |" * kept)  # fmt: skip
+    if all((REFERENCE_METHOD, m) in fid for m in marks):
         lines.append("")
         for method in methods:
             if method == REFERENCE_METHOD:
                 continue
             ratios = ", ".join(
-                f"{fid[(method, b)] / fid[(REFERENCE_METHOD, b)]:.2f} at {b / 60:g} min"
-                for b in budgets
+                f"{fid[(method, m)] / fid[(REFERENCE_METHOD, m)]:.2f} at {label(m)}" for m in marks
             )
             lines.append(f"- FID ratio {method} / {REFERENCE_METHOD} (medians): {ratios}")
     return lines

@@ -30,7 +30,7 @@ SCRIPTS = [
     "digits_sweep.py",
     "report.py",
 ]
-NO_SMOKE = {"quality_vs_time.py"}  # no --smoke yet: skipped by run_all --smoke
+NO_SMOKE: set[str] = set()  # scripts without --smoke, skipped by run_all --smoke
 
 
 def command(script: str, smoke_out: Path | None) -> list[str]:

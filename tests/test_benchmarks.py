@@ -127,13 +127,27 @@ def check_ray_overhead(out: Path, stdout: str) -> None:
         assert_finite(prediction, "seconds_per_generation")
 
 
+def check_quality_vs_time(out: Path, stdout: str) -> None:
+    """Judged by generation, on the kept generator and the last one."""
+    data = result(out, "quality_vs_time")
+    (run,) = data["runs"]
+    assert run["method"] == "es-annealed" and run["generations"] == 4
+    assert [p["mark_generation"] for p in run["points"]] == [2.0, 4.0]
+    for point in run["points"]:
+        assert_finite(point, "eval/fid", "last/eval/fid", "train_s", positive=True)
+        assert 1 <= point["kept_generation"] <= point["generation"]
+    assert_finite(data["reference"]["heldout"], "eval/fid", positive=True)
+    assert (out / "quality_vs_time.png").is_file()
+
+
 def check_run_all(out: Path, stdout: str) -> None:
     """--smoke reaches the scripts, and report.py renders this run's results."""
-    assert "quality_vs_time.py: no smoke mode, skipped" in stdout
-    assert sorted(path.name for path in out.iterdir()) == ["hybrid_cost.json", "tables.md"]
+    names = sorted(path.name for path in out.iterdir())
+    assert {"hybrid_cost.json", "quality_vs_time.json", "tables.md"} <= set(names)
     tables = (out / "tables.md").read_text()
     assert "hybrid_cost.py --steps 3 --smoke" in tables
     assert "| egan-loss-mutation |" in tables
+    assert "| es-annealed | 1 |" in tables and "FID @ 4 gen" in tables
 
 
 Check = Callable[[Path, str], None]
@@ -146,6 +160,7 @@ CHECKS: dict[str, tuple[list[str], Check]] = {
     "digits_sweep.py": ([], check_digits_sweep),
     "throughput.py": ([], check_throughput),
     "hybrid_cost.py": ([], check_hybrid_cost),
+    "quality_vs_time.py": ([], check_quality_vs_time),
     # two cheap scripts: the runs above cover the rest
     "run_all.py": (["--only", "hybrid_cost.py", "quality_vs_time.py", "report.py"], check_run_all),
 }
