@@ -213,6 +213,14 @@ def test_constant_and_exponential_schedules():
     assert after.sigma[2:].tolist() == [pytest.approx(0.1)] * 6
 
 
+def test_annealed_schedule_follows_the_runs_progress():
+    """From --mutation-sigma at progress 0 to --sigma-min at 1, exponentially."""
+    params, state = setup(sigma_schedule="annealed", mutation_sigma=0.4, sigma_min=0.1)
+    for progress, expected in ((0.0, 0.4), (0.5, 0.2), (1.0, 0.1)):
+        after, _ = ga.tell(params, state, FITNESS, rng=gen(1), progress=progress)
+        assert after.sigma[2:].tolist() == [pytest.approx(expected)] * 6  # elites keep theirs
+
+
 def test_best_picks_the_first_of_equals():
     _, state = setup()
     genome, fitness = ga.best(state, torch.tensor([1.0, 9.0, 3.0, 9.0, 0, 0, 0, 0]))

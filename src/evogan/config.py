@@ -95,11 +95,17 @@ class Config:
     mutation: str = _opt("gaussian", "mutation: gaussian or reset (the article's)")
     mutation_rate: float = _opt(0.1, "reset: per-agent probability; gaussian: per-gene probability")
     mutation_sigma: float = _opt(0.3, "gaussian: step size, relative to each gene's init spread")
-    sigma_schedule: str = _opt("exponential", "constant, exponential or self-adaptive")
+    sigma_schedule: str = _opt(
+        "exponential",
+        "constant, exponential (--sigma-decay a generation), annealed (--mutation-sigma to "
+        "--sigma-min over the time budget or the generations) or self-adaptive",
+    )
     sigma_decay: float = _opt(
         0.997, "exponential schedule: sigma multiplied by this each generation"
     )
-    sigma_min: float = _opt(0.05, "exponential schedule: lower bound of sigma")
+    sigma_min: float = _opt(
+        0.05, "exponential schedule: lower bound of sigma; annealed: sigma at the end"
+    )
     es_sigma: float = _opt(
         0.8, "es: sampling step, relative to each gene's init spread (best of a sweep on MNIST)"
     )

@@ -30,9 +30,11 @@ from evogan.operators import (
     scheduled_sigma,
     self_adapt_sigma,
 )
+from evogan.schedule import anneal
 from evogan.streams import Streams
 
-SIGMA_SCHEDULE_NAMES = ("constant", "exponential", "self-adaptive")
+# annealed: from --mutation-sigma to --sigma-min, exponential in the run's progress
+SIGMA_SCHEDULE_NAMES = ("constant", "exponential", "annealed", "self-adaptive")
 
 
 @dataclass(frozen=True)
@@ -149,13 +151,20 @@ class Lineage:
 
 
 def tell(
-    params: GAParams, state: GAState, fitness: torch.Tensor, *, rng: torch.Generator
+    params: GAParams,
+    state: GAState,
+    fitness: torch.Tensor,
+    *,
+    rng: torch.Generator,
+    progress: float = 0.0,
 ) -> tuple[GAState, dict[str, float]]:
-    """Selection, crossover and mutation: the next generation and this one's metrics."""
+    """Selection, crossover and mutation: the next generation and this one's metrics.
+
+    ``progress`` (the run's, in [0, 1]) sets the ``annealed`` mutation step."""
     if torch.isnan(fitness).any():
         bad = int(torch.isnan(fitness).sum())
         raise EvoganError(f"fitness is NaN for {bad} agents at generation {state.generation}")
-    lineage = select(params, state, fitness, rng=rng)
+    lineage = select(params, state, fitness, rng=rng, progress=progress)
     elites = lineage.elites.long()
     next_state = GAState(
         population=breed(params, state.population, lineage),
@@ -173,14 +182,19 @@ def tell(
 
 
 def select(
-    params: GAParams, state: GAState, fitness: torch.Tensor, *, rng: torch.Generator
+    params: GAParams,
+    state: GAState,
+    fitness: torch.Tensor,
+    *,
+    rng: torch.Generator,
+    progress: float = 0.0,
 ) -> Lineage:
     """The elites, parent pairs, sigmas and breeding seed of the next generation."""
     n_children = params.population - params.elitism
     n_pairs = (n_children + 1) // 2
     mothers = params.select(fitness, n_pairs, rng=rng)
     fathers = params.select(fitness, n_pairs, rng=rng)
-    sigma = next_sigma(params, state, mothers, fathers, rng=rng)[:n_children]
+    sigma = next_sigma(params, state, mothers, fathers, rng=rng, progress=progress)[:n_children]
     return Lineage(
         generation=state.generation + 1,
         elites=elite_indices(fitness, params.elitism).to(torch.int32),
@@ -229,12 +243,16 @@ def next_sigma(
     fathers: torch.Tensor,
     *,
     rng: torch.Generator,
+    progress: float = 0.0,
 ) -> torch.Tensor:
     """Mutation step of each child: scheduled, or inherited and perturbed (self-adaptive)."""
     if params.sigma_schedule == "self-adaptive":
         inherited = torch.sqrt(state.sigma[mothers] * state.sigma[fathers])
         pair_sigma = torch.cat([inherited, inherited])
         return self_adapt_sigma(pair_sigma, rng=rng, n_genes=len(params.init_std))
+    if params.sigma_schedule == "annealed":
+        end = params.sigma_min if params.sigma_min > 0 else None
+        return torch.full((2 * len(mothers),), anneal(params.sigma0, end, progress))
     value = scheduled_sigma(
         state.generation + 1,
         sigma0=params.sigma0,
@@ -273,7 +291,9 @@ class GATrainer:
         critic_metrics = arena.train_critic(population, streams)
         fitness, score_metrics = arena.score(population, streams, lineage=state.lineage)
         best_genome, best_fitness = best(state, fitness)
-        next_state, metrics = tell(self.params, state, fitness, rng=streams.ga)
+        next_state, metrics = tell(
+            self.params, state, fitness, rng=streams.ga, progress=arena.clock.progress
+        )
         next_state = dataclasses.replace(
             next_state, best=best_genome, best_fitness=best_fitness, fitness=fitness
         )
