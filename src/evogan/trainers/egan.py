@@ -9,9 +9,11 @@ critic's loss gradient: a child that would move the critic a lot is being
 caught), and the best ``population`` children become the next parents. The
 critic trains against the survivors' fakes.
 
-All children are computed at once: ``vmap`` over ``grad`` of one loss per
-child (a one-hot weighting of the three), so a generation is one batched
-call, not a loop per child. Each child inherits its parent's Adam moments
+All children are computed at once, so a generation is one batched call, not
+a loop per child: the three children of a parent share its forward pass
+(``vmap`` over parents of ``jacrev`` of its three losses: one forward and
+three backward passes each), and under ``loss_mutation`` ``vmap`` runs
+``grad`` of one loss per child. Each child inherits its parent's Adam moments
 and advances them with its own gradient, so a survivor's optimiser state is
 exactly what a plain Adam run along its lineage would hold.
 
@@ -22,12 +24,13 @@ makes one child under a loss drawn at random, one step instead of three.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
-from torch.func import functional_call, grad, vmap
+from torch.func import functional_call, grad, jacrev, vmap
 
 from evogan.arena import Arena, worst_for_nonfinite
 from evogan.config import Config
@@ -110,7 +113,10 @@ class EGANTrainer:
             parent_of = torch.arange(mu).repeat_interleave(len(LOSSES))
             loss_of = torch.arange(len(LOSSES)).repeat(mu)
         z = arena.latents(arena.disc_batch, rng=streams.latents)
-        gradients = child_gradients(arena, state.parents[parent_of], loss_of, z)
+        if self.loss_mutation:
+            gradients = child_gradients(arena, state.parents[parent_of], loss_of, z)
+        else:  # parent-major, loss-minor: the order of parent_of and loss_of
+            gradients = all_loss_gradients(arena, state.parents, z).flatten(0, 1)
         betas = (self.beta1, 0.999)
         m, v, step = adam(
             gradients, state.adam_m[parent_of], state.adam_v[parent_of], state.adam_t + 1,
@@ -159,31 +165,49 @@ class EGANTrainer:
         return state
 
 
-def child_gradients(
-    arena: Arena, genomes: torch.Tensor, loss_of: torch.Tensor, z: torch.Tensor
-) -> torch.Tensor:
-    """Gradient ``[C, n]`` of each child's loss (``loss_of [C]``) at its genome, in one call.
-
-    The critic is frozen in inference mode (no dropout), so each child's step
-    depends only on its genome, its loss and the shared latents ``z``.
-    """
+def losses_of(arena: Arena, z: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``genome [n] -> its three generator losses [3]`` on the shared latents ``z``."""
     critic = arena.critic.model
     critic_params = {k: v.detach() for k, v in critic.named_parameters()}
     layout, model = arena.layout, arena.model
-    weights = nn.functional.one_hot(loss_of, len(LOSSES)).float()
 
-    def loss(genome: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    def losses(genome: torch.Tensor) -> torch.Tensor:
         params = {k: v[0] for k, v in layout.unflatten(genome[None]).items()}
         fakes = functional_call(model, params, (z,))
-        logits = functional_call(critic, critic_params, (fakes,))
-        return (weight * generator_losses(logits)).sum()
+        return generator_losses(functional_call(critic, critic_params, (fakes,)))
 
+    return losses
+
+
+def frozen_critic(arena: Arena, compute: Callable[[], torch.Tensor]) -> torch.Tensor:
+    """``compute()`` with the critic in inference mode (no dropout): each child's step
+    then depends only on its genome, its loss and the shared latents."""
+    critic = arena.critic.model
     was_training = critic.training
     critic.eval()
     try:
-        return vmap(grad(loss))(genomes, weights)
+        return compute()
     finally:
         critic.train(was_training)
+
+
+def all_loss_gradients(arena: Arena, parents: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Gradient ``[mu, 3, n]`` of every loss at every parent: one forward per parent."""
+    losses = losses_of(arena, z)
+    return frozen_critic(arena, lambda: vmap(jacrev(losses))(parents))
+
+
+def child_gradients(
+    arena: Arena, genomes: torch.Tensor, loss_of: torch.Tensor, z: torch.Tensor
+) -> torch.Tensor:
+    """Gradient ``[C, n]`` of each child's loss (``loss_of [C]``) at its genome, in one call."""
+    losses = losses_of(arena, z)
+    weights = nn.functional.one_hot(loss_of, len(LOSSES)).float()
+
+    def loss(genome: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        return (weight * losses(genome)).sum()
+
+    return frozen_critic(arena, lambda: vmap(grad(loss))(genomes, weights))
 
 
 def child_fitness(
