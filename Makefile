@@ -1,15 +1,15 @@
-# The two commands of the quick start: `make demo` and `make test`.
+# The two commands of the quick start: `make demo` and `make test` (which also builds the docs).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint fuzz bench clean
+.PHONY: demo test lint docs fuzz bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,ray,tensorboard]'
+	$(BIN)/pip install --quiet -e '.[test,ray,tensorboard,docs]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -18,12 +18,17 @@ demo: $(STAMP)
 	$(BIN)/evogan sample runs/demo -n 64 -o runs/demo/final-samples.png
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs
+	$(BIN)/ruff format --check src tests benchmarks docs
 	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest -q
+	$(MAKE) docs
+
+# The docs site (mkdocs.yml), into site/; --strict makes a broken link or page an error.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # Bad input, fuzzed: over a thousand random damaged files, configs and sizes
 # (make test runs a few derandomised examples of each).
@@ -34,4 +39,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) runs site .pytest_cache .mypy_cache .ruff_cache
