@@ -108,6 +108,7 @@ def test_a_local_ray_runs_its_workers_at_normal_priority_and_a_cluster_is_joined
     local, cluster = FakeRay(), FakeRay()
     assert connect(local, None, 3) and not connect(local, None, 3)  # started once, by us
     assert not connect(cluster, "auto", 3)  # a cluster is not ours to stop
+    assert local.calls[0]["address"] == "local"  # not a cluster that `ray start` left here
     assert local.calls[0]["num_cpus"] == 3
     assert local.calls[0]["_system_config"] == {"worker_niceness": 0}
     assert cluster.calls == [{"address": "auto", "include_dashboard": False,

@@ -42,12 +42,15 @@ def connect(ray: Any, address: str | None, cpus: int) -> bool:
     # Ray runs its workers at nice 15: on a busy machine they starved, and a 1-generation
     # run waited 2 minutes for its actors (16 s at nice 0). The driver only waits for them.
     local = {"num_cpus": cpus, "_system_config": {"worker_niceness": 0}}
+    # "local", not None: None joins whatever cluster $RAY_ADDRESS or the bootstrap file
+    # ($RAY_TMPDIR/ray/ray_current_cluster, left by `ray start`, alive or not) names. A
+    # private Ray keeps the run's CPUs, niceness and code, so its result is the same.
     try:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False,
+        ray.init(address=address or "local", include_dashboard=False, log_to_driver=False,
                  configure_logging=False, **(local if address is None else {}))  # fmt: skip
     except (ConnectionError, RuntimeError, ValueError) as err:
-        where = address or "a local Ray"
-        raise EvoganError(f"--ray-address {where}: cannot start Ray ({err})") from None
+        where = f"--ray-address {address}" if address else "--backend ray (a local Ray)"
+        raise EvoganError(f"{where}: cannot start Ray ({err})") from None
     return address is None
 
 
