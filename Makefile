@@ -30,7 +30,7 @@ test: lint
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
-# Bad input, fuzzed: over a thousand random damaged files, configs and sizes
+# Bad input, fuzzed: over a thousand random damaged files, configs, sizes and output paths
 # (make test runs a few derandomised examples of each).
 fuzz: $(STAMP)
 	EVOGAN_FUZZ=1 $(BIN)/pytest -q tests/test_fuzz.py

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import MNIST_DIR
+from conftest import MNIST_DIR, make_generator
 from PIL import Image
 
 from evogan.cli import main
 from evogan.config import Config
+from evogan.export import save_generator
 
 TINY_ARGS = [
     "--population", "8", "--samples-per-agent", "8", "--disc-batch", "16",
@@ -198,6 +199,58 @@ BAD: dict[str, Case] = {
 }
 
 
+def _file(base: Path) -> Path:
+    (base / "a-file").write_text("not a directory\n")
+    return base / "a-file"
+
+
+def _directory(base: Path, name: str) -> Path:
+    (base / name).mkdir(parents=True)
+    return base / name
+
+
+def _exported_run(base: Path) -> Path:
+    """A run directory as evaluate reads it: its config and an exported generator."""
+    run = _directory(base, "run")
+    save_generator(make_generator("mlp"), run)
+    (run / "config.toml").write_text('dataset = "digits"\n')
+    return run
+
+
+# A path it cannot write, for every command that writes: below a regular file, or a
+# directory where a file belongs (`--out` and the others as the fuzz tests vary them).
+BAD |= {
+    "out-below-a-file": lambda b: (
+        ["train", *TINY_ARGS, "--generations", "1", "--out", _file(b) / "run"],
+        [f"--out {b}/a-file/run: cannot write there", "a-file is not a directory"],
+    ),
+    "out-a-file": lambda b: (
+        ["train", *TINY_ARGS, "--generations", "1", "--out", _file(b)],
+        [f"--out {b}/a-file: cannot write there"],
+    ),
+    "sample-below-a-file": lambda b: (
+        ["sample", _exported_run(b), "-n", "4", "-o", _file(b) / "x.png"],
+        [f"-o {b}/a-file/x.png: cannot write there"],
+    ),
+    "sample-npy-onto-a-directory": lambda b: (
+        ["sample", _exported_run(b), "-n", "4", "-o", _directory(b, "x.npy")],
+        [f"-o {b}/x.npy: cannot write there (it is a directory)"],
+    ),
+    "evaluate-eval-json-a-directory": lambda b: (
+        ["evaluate", _directory(_exported_run(b), "eval.json").parent, "-n", "10"],
+        [f"RUN_DIR {b}/run/eval.json: cannot write there (it is a directory)"],
+    ),
+    "evaluate-cache-below-a-file": lambda b: (
+        ["evaluate", _exported_run(b), "-n", "10", "--cache-dir", _file(b) / "cache"],
+        [f"--cache-dir {b}/a-file/cache: cannot write there"],
+    ),
+    "download-below-a-file": lambda b: (
+        ["data", "download", "mnist", _file(b) / "mnist"],
+        [f"DIRECTORY {b}/a-file/mnist: cannot write there"],
+    ),
+}
+
+
 def _snapshot(base: Path) -> dict[Path, tuple[int, bytes]]:
     return {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in base.rglob("*") if p.is_file()}
 
@@ -227,7 +280,8 @@ def test_bad_input_is_one_line_and_exit_code_2(name, tmp_path, monkeypatch, caps
     _check_refused(tmp_path, exit.value.code, capsys.readouterr().err, fragments, before)
 
 
-SUBPROCESS_CASES = ["selection", "config-unknown-key", "out-not-empty"]
+SUBPROCESS_CASES = ["selection", "config-unknown-key", "out-not-empty", "out-below-a-file",
+                    "sample-below-a-file"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,9 @@ import io
 import json
 import math
 import os
+import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -45,6 +47,7 @@ from evogan.checkpoint import (
     read_checkpoint,
     resume,
 )
+from evogan.cli import cli
 from evogan.components import check_memory, check_numbers, generator_spec
 from evogan.config import Config, build_config, load_toml
 from evogan.data import ImageDataset, load_dataset
@@ -52,6 +55,7 @@ from evogan.engine import Evolution, evolve_run
 from evogan.errors import EvoganError
 from evogan.export import SPEC, WEIGHTS, load_generator, sample, save_generator
 from evogan.networks import ACTIVATIONS, LayerSpec, parse_network
+from evogan.quality import EVAL_FILE
 
 NOT_SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 settings.register_profile(
@@ -745,3 +749,159 @@ def test_a_checkpoint_whose_format_is_a_tensor_is_refused(tmp_path: Path) -> Non
     path.write_bytes(envelope(buffer.getvalue()))
     with pytest.raises(EvoganError, match="not an evogan checkpoint"):
         load_file(path)
+
+
+# -- output paths: every command that writes -------------------------------------------------
+
+TINY_FLAGS = [
+    "--dataset", "digits", "--population", "8", "--samples-per-agent", "8", "--disc-batch", "16",
+    "--disc-filters", "16", "--no-progress", "--generations", "1",
+]  # fmt: skip
+NAME = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/"),
+    min_size=1, max_size=8,
+).filter(lambda name: name not in (".", ".."))  # fmt: skip
+# What is at an output path before the command: nothing (twice as likely), a regular
+# file above it, a directory or a file at it, or a name too long for the file system.
+WHERE = ["new", "new", "below a file", "a directory", "a file", "too long"]
+
+
+@st.composite
+def output_path(draw: st.DrawFn, suffixes: tuple[str, ...] = ("",)) -> tuple[str, list[str]]:
+    """What is there (one of ``WHERE``) and the path's parts; the last ends in a suffix."""
+    where = draw(st.sampled_from(WHERE))
+    suffix = draw(st.sampled_from(suffixes))
+    parts = [*draw(st.lists(NAME, max_size=2)), draw(NAME) + suffix]
+    if where == "too long":
+        index = draw(st.integers(0, len(parts) - 1))
+        parts[index] = "x" * 300 + (suffix if index == len(parts) - 1 else "")
+    return where, parts
+
+
+def make_path(where: str, parts: list[str]) -> tuple[Path, Path]:
+    """(a new directory, the path of ``parts`` below it, with what ``where`` says there)."""
+    base = fresh_dir()
+    top = base
+    if where == "below a file":
+        top = base / "a-file"
+        top.write_text("not a directory\n")
+    path = top.joinpath(*parts)
+    if where in ("a directory", "a file"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if where == "a directory":
+            path.mkdir()
+        else:
+            path.write_text("in the way\n")
+    return base, path
+
+
+def is_refused(where: str, *, file: bool) -> bool:
+    """Whether a command must refuse the path: ``file`` when it writes a file there."""
+    return where in ("below a file", "too long") or where == ("a directory" if file else "a file")
+
+
+def cli_refusal(*args: str | Path) -> str | None:
+    """``evogan ARGS`` in this process: its one-line ``EvoganError``, or None if it worked."""
+    refusals: list[str] = []
+
+    def command() -> None:
+        try:
+            cli.main([str(arg) for arg in args], standalone_mode=False)
+        except EvoganError as err:
+            refusals.append(str(err))
+            raise
+
+    outcome(command)
+    return refusals[0] if refusals else None
+
+
+def check_refused(message: str | None, option: str, path: Path, base: Path, before: Any) -> None:
+    """One line naming the option and the path, and nothing written below ``base``."""
+    assert message is not None, f"{option} {path} was not refused"
+    assert message.startswith(f"{option} {path}: cannot write there ("), message
+    assert sorted(base.rglob("*")) == before
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run directory of one tiny generation as ``evogan train`` writes it, evaluated once
+    (its classifier cached beside it)."""
+    run = tmp_path_factory.mktemp("trained") / "run"
+    assert cli_refusal("train", *TINY_FLAGS, "--out", run) is None
+    assert cli_refusal("evaluate", run, "-n", "10", "--cache-dir", run.parent / "cache") is None
+    (run / EVAL_FILE).unlink()
+    return run
+
+
+@HEAVY
+@given(target=output_path())
+@example(target=("below a file", ["run"]))  # a traceback before the checks
+@example(target=("a file", ["run"]))  # a traceback too
+def test_train_out(target: tuple[str, list[str]]) -> None:
+    base, path = make_path(*target)
+    before = sorted(base.rglob("*"))
+    message = cli_refusal("train", *TINY_FLAGS, "--out", path)
+    if is_refused(target[0], file=False):
+        check_refused(message, "--out", path, base, before)
+    else:
+        assert message is None and (path / "summary.json").is_file()
+
+
+@settings(PROFILE)
+@given(target=output_path((".png", ".npy")))
+@example(target=("below a file", ["x.png"]))  # a traceback before the checks
+@example(target=("a directory", ["x.png"]))  # a traceback too
+@example(target=("too long", ["x" * 300 + ".npy"]))
+@example(target=("new", ["0", "0.npy"]))  # found by make fuzz: np.save makes no folder
+def test_sample_output(trained_run: Path, target: tuple[str, list[str]]) -> None:
+    base, path = make_path(*target)
+    before = sorted(base.rglob("*"))
+    message = cli_refusal("sample", trained_run, "-n", "4", "-o", path)
+    if is_refused(target[0], file=True):
+        check_refused(message, "-o", path, base, before)
+    elif path.suffix == ".npy":
+        assert message is None and np.load(path).shape == (4, 1, 8, 8)
+    else:
+        assert message is None and Image.open(path).size[0] > 8
+
+
+@HEAVY
+@given(target=output_path(), eval_json=st.sampled_from(["none", "a file", "a directory"]))
+@example(target=("new", ["cache"]), eval_json="a directory")  # a traceback after the work
+@example(target=("below a file", ["cache"]), eval_json="none")
+def test_evaluate_outputs(trained_run: Path, target: tuple[str, list[str]], eval_json: str) -> None:
+    """eval.json in the run directory, and the classifier cache (``--cache-dir``)."""
+    run = fresh_dir() / "run"
+    shutil.copytree(trained_run, run)
+    if eval_json == "a file":
+        (run / EVAL_FILE).write_text("{}\n")
+    elif eval_json == "a directory":
+        (run / EVAL_FILE).mkdir()
+    base, path = make_path(*target)
+    if target[0] == "a directory":  # a warm cache: 0.6 s instead of 4 s
+        shutil.copytree(trained_run.parent / "cache", path, dirs_exist_ok=True)
+    before = sorted(base.rglob("*"))
+    message = cli_refusal("evaluate", run, "-n", "10", "--cache-dir", path)
+    if eval_json == "a directory":
+        check_refused(message, "RUN_DIR", run / EVAL_FILE, base, before)
+    elif is_refused(target[0], file=False):
+        check_refused(message, "--cache-dir", path, base, before)
+    else:
+        assert message is None and "samples" in json.loads((run / EVAL_FILE).read_text())
+
+
+@settings(PROFILE)
+@given(target=output_path())
+@example(target=("below a file", ["mnist"]))
+def test_data_download_directory(target: tuple[str, list[str]]) -> None:
+    """Against a port where nothing listens: a good directory is made, then the download fails."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    base, path = make_path(*target)
+    before = sorted(base.rglob("*"))
+    message = cli_refusal("data", "download", "mnist", path, "--base-url", url)
+    if is_refused(target[0], file=False):
+        check_refused(message, "DIRECTORY", path, base, before)
+    else:
+        assert message is not None and "download failed" in message and path.is_dir()

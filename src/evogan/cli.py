@@ -20,6 +20,7 @@ import numpy as np
 
 from evogan.config import Config, build_config, load_preset, load_toml, preset_names
 from evogan.errors import EvoganError
+from evogan.output_paths import check_directory, check_file, make_directory, writing
 
 FLAG_TYPES = {int: click.INT, float: click.FLOAT, str: click.STRING}
 
@@ -76,6 +77,7 @@ def train(
             ("command line", given),
         )
         directory = Path(out) if out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+        check_directory("--out", directory)
         check_fresh_directory(directory)
         run = Evolution.start(config)  # validates everything before a file is written
     callbacks: list[Any] = []
@@ -94,6 +96,7 @@ def train(
         callbacks.append(TensorBoard(directory))
     if run.config.progress:
         callbacks.append(ProgressBar())
+    make_directory("--resume" if resume else "--out", directory)
     result = evolve_run(run, callbacks)
     if evaluator is not None and run.config.mixture:
         export_mixture(run, evaluator, directory)
@@ -143,11 +146,14 @@ def sample(run_dir: str, count: int, output: str, seed: int) -> None:
     suffix = Path(output).suffix.lower()
     if suffix not in (".png", ".npy"):
         raise EvoganError(f"-o {output}: the file must end in .png or .npy")
+    check_file("-o", Path(output))
     images = draw(load_generator(Path(run_dir)), count, seed=seed)
-    if suffix == ".png":
-        plots.save_grid(images, Path(output))
-    else:
-        np.save(output, images.numpy())
+    with writing("-o", Path(output)):
+        Path(output).parent.mkdir(parents=True, exist_ok=True)  # np.save makes no folder
+        if suffix == ".png":
+            plots.save_grid(images, Path(output))
+        else:
+            np.save(output, images.numpy())
     click.echo(f"wrote {count} samples to {output}")
 
 
@@ -160,11 +166,14 @@ def evaluate(run_dir: str, count: int, cache_dir: str | None) -> None:
     from evogan.callbacks import CONFIG
     from evogan.export import load_generator
     from evogan.export import sample as draw
-    from evogan.quality import build_evaluator, format_table, report_dict, write_eval
+    from evogan.quality import EVAL_FILE, build_evaluator, format_table, report_dict, write_eval
 
     directory = Path(run_dir)
     config = build_config((str(directory / CONFIG), load_toml(directory / CONFIG)))
     generator = load_generator(directory)
+    check_file("RUN_DIR", directory / EVAL_FILE)  # before the minutes the evaluation takes
+    if cache_dir:
+        check_directory("--cache-dir", Path(cache_dir))
     evaluator, note = build_evaluator(config, Path(cache_dir) if cache_dir else None)
     report = evaluator.evaluate(draw(generator, count, seed=12345))
     reference = evaluator.reference()
@@ -172,7 +181,9 @@ def evaluate(run_dir: str, count: int, cache_dir: str | None) -> None:
     click.echo(format_table({"samples": report, **reference}))
     result: dict[str, object] = {"samples": report_dict(report), "note": note}
     result |= {name: report_dict(r) for name, r in reference.items()}
-    click.echo(f"wrote {write_eval(directory, result)}")
+    with writing("RUN_DIR", directory / EVAL_FILE):
+        written = write_eval(directory, result)
+    click.echo(f"wrote {written}")
 
 
 @cli.group()
@@ -188,6 +199,7 @@ def download(name: str, directory: str, base_url: str | None) -> None:
     """Download NAME into DIRECTORY, verifying the published SHA-256 (resumable)."""
     from evogan.data import download_dataset
 
+    check_directory("DIRECTORY", Path(directory))
     paths = download_dataset(name, Path(directory), base_url=base_url)
     click.echo(f"{name}: {len(paths)} files verified in {directory}")
 
