@@ -16,6 +16,7 @@ demo: $(STAMP)
 	rm -rf runs/demo
 	$(BIN)/evogan train --preset demo --out runs/demo
 	$(BIN)/evogan sample runs/demo -n 64 -o runs/demo/final-samples.png
+	$(BIN)/evogan evaluate runs/demo -n 1000
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks docs
