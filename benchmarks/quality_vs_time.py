@@ -37,25 +37,38 @@ from common import MNIST_DIR, RESULTS, add_smoke_options, output_dir, write_resu
 # The mnist preset as it was before evolution strategies: GA on the basis generator.
 GA_BASIS = {"trainer": "ga", "mutation_sigma": 0.3, "sigma_schedule": "exponential",
             "sigma_decay": 0.997, "sigma_min": 0.05}  # fmt: skip
+# The mnist preset before issue 13: constant steps, the critic unchecked, the last mean.
+MNIST_V1 = {
+    "es_sigma_final": None,
+    "es_lr_final": None,
+    "es_beta1": 0.9,
+    "disc_r1": 0.0,
+    "disc_r1_every": 1,
+    "disc_noise": 0.0,
+    "disc_replay": 0,
+    "disc_sees_returned": False,
+    "keep_best": 0.0,
+}
 METHODS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "mnist": [("preset", {"name": "mnist"})],
+    "mnist-v1": [("preset", {"name": "mnist"}), ("set", MNIST_V1)],
     # ES got worse after 4-6 minutes (FID 322-381 -> 386-481 at 10): a decaying step
     # (half-life 1,386 generations, about 3 minutes here) to hold what it found
-    "mnist-lr-decay": [("preset", {"name": "mnist"}), ("set", {"es_lr_decay": 0.9995})],
+    "mnist-lr-decay": [("preset", {"name": "mnist"}), ("set", MNIST_V1 | {"es_lr_decay": 0.9995})],
     "dcgan-gradient": [("preset", {"name": "dcgan"})],
     # --mixture K is built after training, so it leaves the training (and its FID curve) as
     # it is: the mixture of the final population's 5 best is reported beside the single best
-    "ga-basis": [("preset", {"name": "mnist"}), ("set", GA_BASIS | {"mixture": 5})],
+    "ga-basis": [("preset", {"name": "mnist"}), ("set", MNIST_V1 | GA_BASIS | {"mixture": 5})],
     "es-subspace": [
         ("preset", {"name": "mnist"}),
-        ("set", {"generator": "subspace", "latent_dim": 16, "genome_dim": 1000}),
+        ("set", MNIST_V1 | {"generator": "subspace", "latent_dim": 16, "genome_dim": 1000}),
     ],
     "article": [("preset", {"name": "article"})],
     "egan": [("preset", {"name": "egan"})],
     # a GA population is near copies of its elites; 5 islands evolve 5 generators apart
     "ga-islands-mixture": [
         ("preset", {"name": "mnist"}),
-        ("set", GA_BASIS | {"islands": 5, "mixture": 5}),
+        ("set", MNIST_V1 | GA_BASIS | {"islands": 5, "mixture": 5}),
     ],
     "egan-mixture": [
         ("preset", {"name": "egan"}),
@@ -65,16 +78,18 @@ METHODS: dict[str, list[tuple[str, dict[str, Any]]]] = {
 # Issue 13's probes: the ES preset with shrinking steps (its best measured
 # change), and with a game that stays informative. Each keeps its best judged
 # generator (every 60 s of training, FID on a validation slice of 0-4999).
-ANNEALED = {"es_sigma_final": 0.2, "es_lr_final": 0.04, "es_beta1": 0.5}
+ANNEALED = MNIST_V1 | {"es_sigma_final": 0.2, "es_lr_final": 0.04, "es_beta1": 0.5}
 KEEP = {"keep_best": 60.0}
 METHODS |= {
     "es-annealed": [("preset", {"name": "mnist"}), ("set", ANNEALED | KEEP)],
     "es-features": [("preset", {"name": "mnist"}),
                     ("set", ANNEALED | KEEP | {"fitness": "features"})],
     "es-mmd": [("preset", {"name": "mnist"}), ("set", ANNEALED | KEEP | {"fitness": "mmd"})],
+    # the preset's critic options with the R1 penalty on every critic step (the preset: every 8th)
     "es-balanced": [("preset", {"name": "mnist"}),
                     ("set", ANNEALED | KEEP | {"disc_r1": 1.0, "disc_noise": 0.1,
                                                "disc_replay": 512, "disc_sees_returned": True})],
+
 }  # fmt: skip
 # --smoke: the generation-judged path with the kept generator, in seconds
 SMOKE = {"methods": ["es-annealed"], "seeds": [0], "generations": 4, "generation_marks": [2],

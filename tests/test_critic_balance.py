@@ -40,6 +40,20 @@ def test_r1_is_reported_and_changes_the_step():
     assert not same(weights(plain), weights(penalised))
 
 
+def test_lazy_r1_penalises_every_kth_step_k_times_as_strongly():
+    real, fake = torch.rand(6, 1, 8, 8), -torch.rand(6, 1, 8, 8)
+    lazy = critic(r1=2.0, r1_every=3)
+    penalised = ["disc/r1" in lazy.train_step(real, fake) for _ in range(7)]
+    assert penalised == [True, False, False, True, False, False, True]
+    # the first step's loss: BCE + r1 * every / 2 * penalty (against a plain critic's BCE)
+    first = critic(r1=2.0, r1_every=3).train_step(real, fake)
+    plain = critic().train_step(real, fake)
+    assert first["disc/loss"] == pytest.approx(plain["disc/loss"] + 3.0 * first["disc/r1"])
+    resumed = critic(r1=2.0, r1_every=3)
+    resumed.load_state_dict(lazy.state_dict())
+    assert resumed.steps == 7 and "disc/r1" not in resumed.train_step(real, fake)
+
+
 def test_instance_noise_is_drawn_from_the_given_stream():
     real, fake = torch.rand(4, 1, 8, 8), -torch.rand(4, 1, 8, 8)
     losses = []
@@ -109,7 +123,7 @@ def test_the_critic_sees_the_returned_generators_fakes():
     assert (mixed[:12] == 0).all() and not (mixed[12:] == 0).all()
 
 
-BALANCED = {"trainer": "es", "disc_r1": 1.0, "disc_noise": 0.2, "disc_target_accuracy": 0.7,
+BALANCED = {"trainer": "es", "disc_r1": 1.0, "disc_r1_every": 2, "disc_noise": 0.2, "disc_target_accuracy": 0.7,
             "disc_replay": 8, "disc_sees_returned": True, "es_sigma_final": 0.3,
             "es_lr_final": 0.1, "es_optimizer": "clipup", "es_adapt": "pgpe"}  # fmt: skip
 

@@ -114,6 +114,7 @@ def build_critic(config: Config, image_size: int, device: torch.device) -> Criti
         beta1=config.disc_beta1,
         device=device,
         r1=config.disc_r1,
+        r1_every=config.disc_r1_every,
         target_accuracy=config.disc_target_accuracy,
         replay=config.disc_replay,
     )
@@ -279,6 +280,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "es_beta1": (0, 1, True, False),
     "es_max_speed": (0, None, False, True),
     "disc_r1": (0, None, True, True),
+    "disc_r1_every": (1, None, True, True),
     "disc_noise": (0, None, True, True),
     "disc_target_accuracy": (0, 1, False, True),
     "disc_replay": (0, None, True, True),

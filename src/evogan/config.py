@@ -162,6 +162,9 @@ class Config:
     disc_r1: float = _opt(
         0.0, "R1 penalty weight gamma on the critic's gradient at real images (0: none)"
     )
+    disc_r1_every: int = _opt(
+        1, "apply the R1 penalty on every N-th critic step only, N times as strong (lazy R1)"
+    )
     disc_noise: float = _opt(
         0.0,
         "instance noise: std of Gaussian noise on the critic's training inputs, falling "

@@ -11,7 +11,9 @@ every fake stops telling agents apart. Options that keep the game balanced:
 
 - ``r1``: the R1 penalty ``r1 / 2 * E ||grad_x D(x_real)||^2`` (Mescheder et
   al. 2018, "Which training methods for GANs do actually converge?"): the
-  critic stays smooth around real images instead of a cliff.
+  critic stays smooth around real images instead of a cliff. It doubles the
+  cost of a critic step; ``r1_every`` k applies it on every k-th step only,
+  k times as strong (StyleGAN2's lazy regularisation).
 - instance noise (``noise``, Sønderby et al. 2016): Gaussian noise on both
   real and fake inputs, so the two distributions overlap.
 - ``target_accuracy``: adaptive updates. The critic steps only while the
@@ -54,6 +56,7 @@ class Critic:
         beta1: float,
         device: torch.device,
         r1: float = 0.0,
+        r1_every: int = 1,
         target_accuracy: float | None = None,
         replay: int = 0,
     ) -> None:
@@ -62,7 +65,9 @@ class Critic:
         self.model = model.to(device).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=lr, betas=(beta1, 0.999))
         self.loss = nn.BCEWithLogitsLoss()
-        self.r1, self.target_accuracy, self.replay_size = r1, target_accuracy, replay
+        self.r1, self.r1_every = r1, r1_every
+        self.target_accuracy, self.replay_size = target_accuracy, replay
+        self.steps = 0  # critic updates so far: which of them carry the lazy R1 penalty
         # the dense unit's input: what --fitness features and mmd compare
         self.features = self.model[:FEATURE_LAYERS]
         self.accuracy_ema = 0.5  # a guessing critic
@@ -90,7 +95,8 @@ class Critic:
         if noise > 0:
             real = real + noise * torch.randn(real.shape, generator=rng).to(real.device)
             fake = fake + noise * torch.randn(fake.shape, generator=rng).to(fake.device)
-        real = real.detach().requires_grad_(self.r1 > 0)
+        penalised = self.r1 > 0 and self.steps % self.r1_every == 0
+        real = real.detach().requires_grad_(penalised)
         images = torch.cat([real, fake]).contiguous(memory_format=torch.channels_last)
         labels = torch.cat([torch.ones(len(real)), torch.zeros(len(fake))]).to(images.device)
         logits = self.model(images)
@@ -99,9 +105,10 @@ class Critic:
         extra = self.balance_metrics(accuracy)
         if extra.get("disc/skipped"):
             return {"disc/loss": loss.item(), "disc/accuracy": accuracy, **extra}
-        if self.r1 > 0:
+        self.steps += 1
+        if penalised:
             penalty = r1_penalty(logits[: len(real)], real)
-            loss = loss + self.r1 / 2 * penalty
+            loss = loss + self.r1 * self.r1_every / 2 * penalty
             extra["disc/r1"] = penalty.item()
         if torch.isfinite(loss):
             self.optimizer.zero_grad(set_to_none=True)
@@ -167,6 +174,8 @@ class Critic:
         }
         if self.target_accuracy is not None:
             state["accuracy_ema"] = self.accuracy_ema
+        if self.r1_every > 1:
+            state["steps"] = self.steps
         if self.replay_size:
             state["replay"], state["replay_seen"] = self.replay, self.replay_seen
         return copy.deepcopy(state)
@@ -176,6 +185,7 @@ class Critic:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])  # type: ignore[arg-type]
         self.accuracy_ema = float(state.get("accuracy_ema", 0.5))  # type: ignore[arg-type]
+        self.steps = int(state.get("steps", 0))  # type: ignore[call-overload]
         replay = state.get("replay")
         self.replay = replay.clone() if isinstance(replay, torch.Tensor) else self.replay[:0]
         self.replay_seen = int(state.get("replay_seen", len(self.replay)))  # type: ignore[call-overload]
