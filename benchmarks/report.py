@@ -233,6 +233,17 @@ def main() -> None:
             lambda r: quality_table(r) + mixture_table(r),
         ),
         ("ES with a decaying learning rate (MNIST)", "quality_es_lr_decay", quality_table),
+        (
+            "Quality against time after issue 13 (MNIST)",
+            "quality_issue13",
+            lambda r: quality_table(r) + mixture_table(r),
+        ),
+        (
+            "Quality against generations: 12,000-generation probes (MNIST)",
+            "quality_long_probe",
+            quality_table,
+        ),
+        ("Choosing the demo (digits, 150 s)", "demo_sweep", sweep_table),
         ("Ceiling: what each family can reach at all (MNIST)", "ceiling", ceiling_table),
         ("Cost of the E-GAN hybrid (MNIST, one thread)", "hybrid_cost", hybrid_table),
         ("Choosing the defaults (digits)", "digits_sweep", sweep_table),
