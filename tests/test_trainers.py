@@ -127,3 +127,15 @@ def test_es_lr_decay_scales_each_step_by_its_generation():
     assert decayed["es/lr"] == pytest.approx(run.config.es_lr * 0.25)
     assert decayed["es/step_norm"] == pytest.approx(0.25 * plain["es/step_norm"], rel=1e-5)
     assert decayed["fitness/mean"] == plain["fitness/mean"]  # the same samples were scored
+
+
+@pytest.mark.parametrize("trainer", ["gradient", "egan"])
+def test_the_generators_adam_has_options_of_its_own(trainer):
+    """--gen-lr / --gen-beta1 set the generator's Adam; unset, they follow the critic's."""
+    layout = Evolution.start(Config(**TINY, trainer=trainer)).parts.layout
+    plain = build_trainer(Config(**TINY, trainer=trainer, disc_lr=1e-3, disc_beta1=0.3), layout)
+    assert (plain.lr, plain.beta1) == (1e-3, 0.3)
+    own = build_trainer(
+        Config(**TINY, trainer=trainer, disc_lr=1e-3, gen_lr=5e-5, gen_beta1=0.9), layout
+    )
+    assert (own.lr, own.beta1) == (5e-5, 0.9)

@@ -257,6 +257,8 @@ RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "sigma_min": (0, None, True, True),
     "disc_lr": (0, None, False, True),
     "disc_beta1": (0, 1, True, False),
+    "gen_lr": (0, None, False, True),
+    "gen_beta1": (0, 1, True, False),
     "disc_dropout": (0, 1, True, False),
     "disc_filters": (1, None, True, True),
     "disc_steps": (0, None, True, True),

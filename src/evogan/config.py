@@ -157,6 +157,12 @@ class Config:
     disc_batch: int = _opt(64, "real and fake images per discriminator step (each)")
     disc_lr: float = _opt(2e-4, "discriminator Adam learning rate")
     disc_beta1: float = _opt(0.5, "discriminator Adam beta1")
+    gen_lr: float | None = _opt(
+        None, "gradient, egan: the generator's Adam learning rate (default: --disc-lr)"
+    )
+    gen_beta1: float | None = _opt(
+        None, "gradient, egan: the generator's Adam beta1 (default: --disc-beta1)"
+    )
     disc_filters: int = _opt(64, "discriminator conv filters")
     disc_dropout: float = _opt(0.4, "discriminator dropout")
     disc_r1: float = _opt(
@@ -242,6 +248,13 @@ class Config:
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
+
+    @property
+    def generator_adam(self) -> tuple[float, float]:
+        """The generator's Adam (lr, beta1) for gradient and E-GAN: the critic's unless set."""
+        lr = self.gen_lr if self.gen_lr is not None else self.disc_lr
+        beta1 = self.gen_beta1 if self.gen_beta1 is not None else self.disc_beta1
+        return lr, beta1
 
     @property
     def generation_limit(self) -> int | None:

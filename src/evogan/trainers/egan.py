@@ -80,11 +80,12 @@ class EGANTrainer:
     def from_config(cls, config: Config, layout: GenomeLayout) -> EGANTrainer:
         if config.population < 1:
             raise EvoganError(f"--population must be >= 1, got {config.population}")
+        lr, beta1 = config.generator_adam
         return cls(
             layout=layout,
             parents=config.population,
-            lr=config.disc_lr,
-            beta1=config.disc_beta1,
+            lr=lr,
+            beta1=beta1,
             diversity_weight=config.diversity_weight,
             loss_mutation=config.loss_mutation,
         )

@@ -47,7 +47,8 @@ class GradientTrainer:
 
     @classmethod
     def from_config(cls, config: Config, layout: GenomeLayout) -> GradientTrainer:
-        return cls(layout, lr=config.disc_lr, beta1=config.disc_beta1)
+        lr, beta1 = config.generator_adam
+        return cls(layout, lr=lr, beta1=beta1)
 
     def init(self, rng: torch.Generator) -> GradientState:
         """The module's own PyTorch initialisation: what a user training it by gradient gets.
