@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -294,6 +295,13 @@ def summarise(result: dict[str, Any], name: str, out: Path = RESULTS) -> None:
             for m in marks
         ]
         series[method] = ([m / scale for m in marks], means)
+        if all("last/eval/fid" in p for r in runs for p in r["points"]):  # --keep-best runs
+            last = [
+                sum(p["last/eval/fid"] for r in runs for p in r["points"] if p[key] == m)
+                / len(runs)
+                for m in marks
+            ]
+            series[f"{method} (last, not kept)"] = ([m / scale for m in marks], last)
     xlabel = "generations" if key == "mark_generation" else "training minutes"
     plot_curves(series, out / f"{name}.png", xlabel=xlabel,
                 ylabel="FID (mean over seeds)", title=f"MNIST: FID against {xlabel}",
@@ -301,4 +309,7 @@ def summarise(result: dict[str, Any], name: str, out: Path = RESULTS) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--plot":  # re-plot results/NAME.json
+        summarise(json.loads((RESULTS / f"{sys.argv[2]}.json").read_text()), sys.argv[2])
+    else:
+        main()

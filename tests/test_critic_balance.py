@@ -123,9 +123,10 @@ def test_the_critic_sees_the_returned_generators_fakes():
     assert (mixed[:12] == 0).all() and not (mixed[12:] == 0).all()
 
 
-BALANCED = {"trainer": "es", "disc_r1": 1.0, "disc_r1_every": 2, "disc_noise": 0.2, "disc_target_accuracy": 0.7,
-            "disc_replay": 8, "disc_sees_returned": True, "es_sigma_final": 0.3,
-            "es_lr_final": 0.1, "es_optimizer": "clipup", "es_adapt": "pgpe"}  # fmt: skip
+BALANCED = {"trainer": "es", "disc_r1": 1.0, "disc_r1_every": 2, "disc_noise": 0.2,
+            "disc_target_accuracy": 0.7, "disc_replay": 8, "disc_sees_returned": True,
+            "es_sigma_final": 0.3, "es_lr_final": 0.1, "es_optimizer": "clipup",
+            "es_adapt": "pgpe"}  # fmt: skip
 
 
 class Crash:
