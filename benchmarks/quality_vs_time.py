@@ -86,6 +86,11 @@ METHODS |= {
     "es-features": [("preset", {"name": "mnist"}),
                     ("set", ANNEALED | KEEP | {"fitness": "features"})],
     "es-mmd": [("preset", {"name": "mnist"}), ("set", ANNEALED | KEEP | {"fitness": "mmd"})],
+    # 5 separate means on the preset's one critic, joined by an evolved mixture
+    "es-means": [("preset", {"name": "mnist"}),
+                 ("set", {"islands": 5, "shared_critic": True, "migration_every": 0,
+                          "mixture": 5})],
+    "mnist-features": [("preset", {"name": "mnist"}), ("set", {"fitness": "features"})],
     # the preset's critic options with the R1 penalty on every critic step (the preset: every 8th)
     "es-balanced": [("preset", {"name": "mnist"}),
                     ("set", ANNEALED | KEEP | {"disc_r1": 1.0, "disc_noise": 0.1,
