@@ -239,6 +239,11 @@ def main() -> None:
             lambda r: quality_table(r) + mixture_table(r),
         ),
         (
+            "After issue 13: five means on one critic, and feature matching (MNIST)",
+            "quality_issue13_extra",
+            lambda r: quality_table(r) + mixture_table(r),
+        ),
+        (
             "Quality against generations: 12,000-generation probes (MNIST)",
             "quality_long_probe",
             quality_table,
