@@ -57,8 +57,8 @@ def fit(
     """GLO: generator weights and one latent per image, fitted for ``seconds``."""
     torch.set_num_threads(1)
     torch.manual_seed(seed)
-    from evogan.components import Components
-    from evogan.quality import build_evaluator
+    from evogan.quality.evaluate import build_evaluator
+    from evogan.run.wiring import Components
 
     config = family_config(family, data)
     parts = Components.build(config)
@@ -89,8 +89,8 @@ def fit(
 
 
 def real_row(data: dict[str, str], cache: Path) -> dict[str, Any]:
-    from evogan.components import Components
-    from evogan.quality import build_evaluator
+    from evogan.quality.evaluate import build_evaluator
+    from evogan.run.wiring import Components
 
     config = family_config("basis", data)
     evaluator, _ = build_evaluator(config, cache)

@@ -50,8 +50,8 @@ def one_run(
 ) -> dict[str, Any]:
     torch.set_num_threads(1)
     from evogan.config import Config
-    from evogan.engine import Evolution, evolve_run
-    from evogan.quality import build_evaluator, draw_samples
+    from evogan.quality.evaluate import build_evaluator, draw_samples
+    from evogan.run.engine import Evolution, evolve_run
 
     config = Config(progress=False, seed=seed, time_budget=seconds, generations=10**7,
                     sample_every=0, checkpoint_every=0, threads=1, **options)  # fmt: skip
@@ -69,7 +69,7 @@ def one_run(
 def warm_classifier(cache: Path) -> None:
     """Train (or load) the evaluation classifier once, before two workers both train it."""
     from evogan.config import Config
-    from evogan.quality import build_evaluator
+    from evogan.quality.evaluate import build_evaluator
 
     build_evaluator(Config(), cache)
 

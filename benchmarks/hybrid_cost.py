@@ -32,7 +32,7 @@ SMOKE = {"subset": "0:500", "dcgan_channels": 16, "disc_batch": 16}
 
 def start(preset: str, options: dict[str, Any], sizes: dict[str, Any]) -> Any:
     from evogan.config import build_config, load_preset
-    from evogan.engine import Evolution
+    from evogan.run.engine import Evolution
 
     common = {"data_dir": str(MNIST_DIR), "subset": "0:5000", "threads": 1, "progress": False}
     return Evolution.start(

@@ -19,7 +19,7 @@ from common import MNIST_DIR, add_smoke_options, output_dir, write_result
 CHILD = """
 import json, resource, sys, torch
 from evogan.config import build_config, load_preset
-from evogan.engine import Evolution, evolve_run
+from evogan.run.engine import Evolution, evolve_run
 overrides = json.loads(sys.argv[1])
 config = build_config(("mnist", load_preset("mnist")), ("bench", overrides))
 evolve_run(Evolution.start(config))

@@ -148,7 +148,7 @@ class TimedQuality:
             self.record(run, mark)
 
     def record(self, run: Any, mark: float) -> None:
-        from evogan.quality import draw_samples
+        from evogan.quality.evaluate import draw_samples
 
         if run.keeper is not None and not run.keeper.judged(run.generation):
             run.judge()  # the kept generator as it would be if the run stopped here
@@ -189,8 +189,8 @@ class Plan:
 
 def one_run(method: str, seed: int, plan: Plan) -> dict[str, Any]:
     torch.set_num_threads(1)
-    from evogan.engine import Evolution, evolve_run
-    from evogan.quality import build_evaluator
+    from evogan.quality.evaluate import build_evaluator
+    from evogan.run.engine import Evolution, evolve_run
 
     if plan.generations is not None:
         config = method_config(method, seed, None, plan.generations, plan.data)
@@ -205,12 +205,12 @@ def one_run(method: str, seed: int, plan: Plan) -> dict[str, Any]:
     print(f"{method} seed {seed}: {result.generations} generations, {time.time() - started:.0f} s")
     mixture, report = None, None
     if config.mixture:
-        from evogan.mixture import build_mixture
+        from evogan.quality.evolved_mixture import build_mixture
 
         mixture, report = build_mixture(run, evaluator, config.mixture, steps=config.mixture_steps)
     if seed == 0:
-        from evogan.mixture import draw
-        from evogan.plots import save_grid
+        from evogan.outputs.plots import save_grid
+        from evogan.quality.evolved_mixture import draw
 
         grids = plan.out / "grids"
         grids.mkdir(parents=True, exist_ok=True)
@@ -225,7 +225,7 @@ def one_run(method: str, seed: int, plan: Plan) -> dict[str, Any]:
 
 
 def reference(cache: Path, data: dict[str, Any]) -> dict[str, Any]:
-    from evogan.quality import build_evaluator
+    from evogan.quality.evaluate import build_evaluator
 
     evaluator, note = build_evaluator(method_config("mnist", 0, 1.0, data=data), cache)
     refs = evaluator.reference()
@@ -284,7 +284,7 @@ def main() -> None:
 
 def summarise(result: dict[str, Any], name: str, out: Path = RESULTS) -> None:
     """Mean FID per method and mark, and the FID-over-the-run plot (minutes or generations)."""
-    from evogan.plots import plot_curves
+    from evogan.outputs.plots import plot_curves
 
     floor = result["reference"]["heldout"]["eval/fid"]
     by_method: dict[str, list[dict[str, Any]]] = {}

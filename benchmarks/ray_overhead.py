@@ -49,7 +49,7 @@ SMOKE = {"subset": "0:500"}  # MNIST images in a smoke run (else 0:5000)
 
 def start(population: int, options: dict[str, Any]) -> Any:
     from evogan.config import build_config, load_preset
-    from evogan.engine import Evolution
+    from evogan.run.engine import Evolution
 
     # the article keeps its best 20 %: 200 of 1000 agents
     common = {"data_dir": str(MNIST_DIR), "subset": "0:5000", "progress": False,
@@ -64,7 +64,7 @@ class Timed:
 
     def __init__(self, population: int, options: dict[str, Any]) -> None:
         self.run = start(population, options)
-        self.evaluator = self.run.parts.arena.evaluator
+        self.evaluator = self.run.parts.arena.scorer
         self.seconds: list[float] = []
         self.evaluating: list[float] = []
         inner = self.evaluator.evaluate

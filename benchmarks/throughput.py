@@ -5,7 +5,7 @@ spec and discriminator, measured in one process:
 
 - ceiling: discriminator forward images/s at a large batch (the hot path
   cannot beat it: the discriminator dominates the cost, not the generators);
-- evogan: scored samples/s of ``LocalEvaluator.evaluate`` (generator forward
+- evogan: scored samples/s of ``LocalScorer.evaluate`` (generator forward
   for every agent in one vmapped call, then the discriminator over all fakes);
 - a full evogan generation (critic step + evaluation + GA tell) in seconds;
 - the article's own loop (one agent at a time: 50 fakes + 50 reals, one
@@ -28,9 +28,9 @@ from dataclasses import dataclass, replace
 import torch
 
 from evogan.config import build_config, load_preset
-from evogan.critic import score
-from evogan.engine import Evolution
+from evogan.game.critic import score
 from evogan.genome import generate
+from evogan.run.engine import Evolution
 
 from common import MNIST_DIR, add_smoke_options, output_dir, write_result
 
@@ -78,7 +78,7 @@ def evaluation_vs_ceiling(run: Evolution, sizes: Sizes) -> tuple[float, float]:
     population = run.state.population
     latents = torch.randn(50, run.parts.spec.latent_dim)
     model = run.parts.critic.model
-    evaluator = run.parts.arena.evaluator
+    evaluator = run.parts.arena.scorer
     batches = [run.parts.data.images[:size] for size in sizes.batches]
     evaluation, forward = [], []
     with torch.no_grad():

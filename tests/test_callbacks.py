@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from conftest import TINY
 
-from evogan.callbacks import MAX_SHARE, RunDirectory, Schedule, frames, thin
 from evogan.config import Config
-from evogan.engine import Evolution, evolve_run
+from evogan.outputs.callbacks import MAX_SHARE, RunDirectory, Schedule, frames, thin
+from evogan.run.engine import Evolution, evolve_run
 
 
 class FakeClock:

@@ -18,8 +18,10 @@ from conftest import TINY, make_generator, without_time
 from safetensors.torch import load_file, save_file
 from test_cli import ENV, TINY_ARGS, evogan, ok
 
-from evogan.callbacks import RunDirectory
-from evogan.checkpoint import (
+from evogan.config import Config, build_config
+from evogan.errors import EvoganError
+from evogan.outputs.callbacks import RunDirectory
+from evogan.run.checkpoint import (
     CHECKPOINT,
     PREVIOUS,
     RESUMABLE_CHANGES,
@@ -28,10 +30,8 @@ from evogan.checkpoint import (
     resume,
     save_checkpoint,
 )
-from evogan.config import Config, build_config
-from evogan.engine import Evolution, Result, evolve_run
-from evogan.errors import EvoganError
-from evogan.export import load_generator, save_generator
+from evogan.run.engine import Evolution, Result, evolve_run
+from evogan.run.export import load_generator, save_generator
 
 CONFIG = Config(
     **TINY, generations=4, checkpoint_every=1, sample_every=1, sigma_schedule="self-adaptive"

@@ -22,7 +22,7 @@ from PIL import Image
 
 from evogan.cli import main
 from evogan.config import Config
-from evogan.export import save_generator
+from evogan.run.export import save_generator
 
 TINY_ARGS = [
     "--population", "8", "--samples-per-agent", "8", "--disc-batch", "16",

@@ -4,11 +4,11 @@ import pytest
 import torch
 from conftest import TINY, without_time
 
-from evogan.callbacks import RunDirectory
-from evogan.checkpoint import resume
 from evogan.config import Config
-from evogan.critic import Critic, r1_penalty
-from evogan.engine import Evolution, evolve_run
+from evogan.game.critic import Critic, r1_penalty
+from evogan.outputs.callbacks import RunDirectory
+from evogan.run.checkpoint import resume
+from evogan.run.engine import Evolution, evolve_run
 
 
 def critic(**options) -> Critic:

@@ -12,10 +12,10 @@ from types import ModuleType
 
 import pytest
 
-from evogan.checkpoint import RESUMABLE_CHANGES
 from evogan.cli import train
-from evogan.components import RANGES
 from evogan.config import Config
+from evogan.run.checkpoint import RESUMABLE_CHANGES
+from evogan.run.wiring import RANGES
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,9 +6,9 @@ from conftest import MNIST_DIR, TINY, without_time
 from torch import nn
 
 from evogan.config import Config
-from evogan.engine import Evolution, Result, evolve, evolve_run, stop_reason
 from evogan.errors import EvoganError
 from evogan.genome import generate
+from evogan.run.engine import Evolution, Result, evolve, evolve_run, stop_reason
 
 METRIC_KEYS = {
     "generation",

@@ -6,11 +6,10 @@ import pytest
 import torch
 from conftest import TINY
 
-from evogan.arena import worst_for_nonfinite
 from evogan.config import Config
-from evogan.critic import Critic, score
-from evogan.engine import Evolution
-from evogan.fitness import (
+from evogan.game.arena import worst_for_nonfinite
+from evogan.game.critic import Critic, score
+from evogan.game.fitness import (
     FITNESS,
     ON_FEATURES,
     accuracy_fitness,
@@ -18,6 +17,7 @@ from evogan.fitness import (
     logit_fitness,
     mmd_fitness,
 )
+from evogan.run.engine import Evolution
 
 FAKE = torch.tensor(
     [

@@ -37,8 +37,14 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from evogan.callbacks import RunDirectory
-from evogan.checkpoint import (
+from evogan.cli import cli
+from evogan.config import Config, build_config, load_toml
+from evogan.data import ImageDataset, load_dataset
+from evogan.errors import EvoganError
+from evogan.networks import ACTIVATIONS, LayerSpec, parse_network
+from evogan.outputs.callbacks import RunDirectory
+from evogan.quality.evaluate import EVAL_FILE
+from evogan.run.checkpoint import (
     CHECKPOINT,
     FORMAT,
     MAGIC,
@@ -47,15 +53,9 @@ from evogan.checkpoint import (
     read_checkpoint,
     resume,
 )
-from evogan.cli import cli
-from evogan.components import check_memory, check_numbers, generator_spec
-from evogan.config import Config, build_config, load_toml
-from evogan.data import ImageDataset, load_dataset
-from evogan.engine import Evolution, evolve_run
-from evogan.errors import EvoganError
-from evogan.export import SPEC, WEIGHTS, load_generator, sample, save_generator
-from evogan.networks import ACTIVATIONS, LayerSpec, parse_network
-from evogan.quality import EVAL_FILE
+from evogan.run.engine import Evolution, evolve_run
+from evogan.run.export import SPEC, WEIGHTS, load_generator, sample, save_generator
+from evogan.run.wiring import check_memory, check_numbers, generator_spec
 
 NOT_SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 settings.register_profile(

@@ -10,8 +10,8 @@ from conftest import gen, make_generator
 from evogan.config import Config
 from evogan.errors import EvoganError
 from evogan.genome import GenomeLayout
-from evogan.operators import CROSSOVER, MUTATION, SELECTION
 from evogan.trainers import ga
+from evogan.trainers.operators import CROSSOVER, MUTATION, SELECTION
 
 LAYOUT = GenomeLayout.of(make_generator("mlp"))  # 4 segments, 554 genes
 # Best first: agent 5 (7.0), 2 (6.5), 0 (3.0), 7 (2.0), 1, 6, 3, 4.
@@ -230,7 +230,7 @@ def test_best_picks_the_first_of_equals():
 
 def test_a_lineage_rebuilds_its_generation_bit_for_bit():
     from evogan.config import Config
-    from evogan.engine import Evolution
+    from evogan.run.engine import Evolution
 
     config = Config(dataset="digits", population=9, samples_per_agent=4, disc_batch=8,
                     sigma_schedule="self-adaptive", progress=False)  # fmt: skip

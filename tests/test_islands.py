@@ -11,17 +11,17 @@ import torch
 from conftest import TINY, without_time
 from test_cli import TINY_ARGS, evogan, ok
 
-from evogan.callbacks import RunDirectory
-from evogan.checkpoint import resume
 from evogan.config import Config
-from evogan.engine import Evolution, evolve, evolve_run
 from evogan.errors import EvoganError
-from evogan.export import load_generator
 from evogan.genome import GenomeLayout
-from evogan.islands import MIGRATIONS, IslandsState, IslandsTrainer, summarise
+from evogan.outputs.callbacks import RunDirectory
+from evogan.run.checkpoint import resume
+from evogan.run.engine import Evolution, evolve, evolve_run
+from evogan.run.export import load_generator
 from evogan.streams import Streams
 from evogan.trainers.es import ESState, ESTrainer
 from evogan.trainers.ga import GAState, GATrainer
+from evogan.trainers.islands import MIGRATIONS, IslandsState, IslandsTrainer, summarise
 
 ISLANDS = {**TINY, "population": 16, "islands": 2, "migration_every": 2, "migrants": 1}
 

@@ -7,13 +7,13 @@ import pytest
 import torch
 from conftest import TINY
 
-from evogan.callbacks import RunDirectory
-from evogan.checkpoint import resume
 from evogan.config import Config
 from evogan.data import ImageDataset
-from evogan.engine import Evolution, evolve, evolve_run
 from evogan.errors import EvoganError
-from evogan.keep_best import BestKeeper
+from evogan.outputs.callbacks import RunDirectory
+from evogan.quality.keep_best import BestKeeper
+from evogan.run.checkpoint import resume
+from evogan.run.engine import Evolution, evolve, evolve_run
 
 
 @dataclass

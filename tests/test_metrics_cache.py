@@ -6,8 +6,8 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-import evogan.metrics.cache as cache_module
-from evogan.metrics import ClassifierSettings, load_or_train_classifier
+import evogan.quality.metrics.cache as cache_module
+from evogan.quality.metrics import ClassifierSettings, load_or_train_classifier
 
 SETTINGS = ClassifierSettings(epochs=1, channels=(4, 8), feature_dim=16, max_shift=0)
 

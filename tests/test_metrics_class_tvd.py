@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from evogan.errors import EvoganError
-from evogan.metrics import class_shares, class_tvd, label_histogram
+from evogan.quality.metrics import class_shares, class_tvd, label_histogram
 
 UNIFORM_10 = torch.full((10,), 0.1)
 

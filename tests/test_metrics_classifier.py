@@ -9,8 +9,8 @@ import torch
 from sklearn.datasets import load_digits
 
 from evogan.errors import EvoganError
-from evogan.metrics import ClassifierSettings, features, probabilities, train_classifier
-from evogan.metrics.classifier import shift_images
+from evogan.quality.metrics import ClassifierSettings, features, probabilities, train_classifier
+from evogan.quality.metrics.classifier import shift_images
 
 TINY: dict[str, Any] = dict(
     channels=(8, 16), feature_dim=32, batch_size=32, learning_rate=1e-2, max_shift=0

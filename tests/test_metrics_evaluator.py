@@ -9,7 +9,12 @@ import torch
 from sklearn.datasets import load_digits
 
 from evogan.errors import EvoganError
-from evogan.metrics import ClassifierSettings, QualityEvaluator, QualityReport, probabilities
+from evogan.quality.metrics import (
+    ClassifierSettings,
+    QualityEvaluator,
+    QualityReport,
+    probabilities,
+)
 
 TINY = ClassifierSettings(
     epochs=8, channels=(8, 16), feature_dim=32, batch_size=32, learning_rate=1e-2, max_shift=0

@@ -9,7 +9,7 @@ import torch
 from sklearn.datasets import load_digits
 
 from evogan.errors import EvoganError
-from evogan.metrics import (
+from evogan.quality.metrics import (
     features,
     frechet_distance,
     frechet_distance_from_stats,

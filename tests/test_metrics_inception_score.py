@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from evogan.errors import EvoganError
-from evogan.metrics import class_entropy, class_histogram, inception_score
+from evogan.quality.metrics import class_entropy, class_histogram, inception_score
 
 
 def balanced_one_hot(n_classes: int = 10, per_class: int = 5) -> torch.Tensor:

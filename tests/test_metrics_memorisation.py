@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from evogan.errors import EvoganError
-from evogan.metrics import median_nearest_distance, memorisation_ratio
+from evogan.quality.metrics import median_nearest_distance, memorisation_ratio
 
 
 def gaussian(n: int, seed: int) -> torch.Tensor:

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from evogan.errors import EvoganError
-from evogan.metrics import knn_radii, precision_recall
+from evogan.quality.metrics import knn_radii, precision_recall
 
 
 def cluster(centre: float, n: int = 200, seed: int = 0) -> torch.Tensor:

@@ -10,12 +10,12 @@ import torch
 from conftest import TINY, make_generator
 
 from evogan.config import Config
-from evogan.engine import Evolution
 from evogan.errors import EvoganError
-from evogan.export import load_generator, sample, save_generator
 from evogan.genome import GenomeLayout
-from evogan.mixture import evolve_weights, mixture_of, top_genomes
 from evogan.networks.mixture import MixtureGenerator
+from evogan.quality.evolved_mixture import evolve_weights, mixture_of, top_genomes
+from evogan.run.engine import Evolution
+from evogan.run.export import load_generator, sample, save_generator
 
 Z = torch.randn(400, 6, generator=torch.Generator().manual_seed(0))
 

@@ -10,14 +10,14 @@ import pytest
 import torch
 from conftest import gen, make_generator
 
-from evogan.components import check_numbers, generator_spec
 from evogan.config import Config
 from evogan.errors import EvoganError
-from evogan.export import SPEC, WEIGHTS, load_generator, save_generator
 from evogan.genome import GenomeLayout, generate, load_genome
 from evogan.networks import GeneratorSpec
 from evogan.networks.dcgan import pixel_norm
 from evogan.networks.subspace import GENE_STD, PROJECTION_FAN, SubspaceGenerator
+from evogan.run.export import SPEC, WEIGHTS, load_generator, save_generator
+from evogan.run.wiring import check_numbers, generator_spec
 
 FAMILIES = ["dcgan", "subspace"]
 TINY = {"dcgan_channels": 4, "genome_dim": 12}

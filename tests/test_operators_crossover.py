@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from evogan.errors import EvoganError
-from evogan.operators import CROSSOVER, blend, crossover_population, layer, uniform
+from evogan.trainers.operators import CROSSOVER, blend, crossover_population, layer, uniform
 
 SEGMENTS = [(0, 5), (5, 12), (12, 20)]
 SWAPS = sorted(name for name in CROSSOVER if name != "blend")

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from evogan.errors import EvoganError
-from evogan.operators import (
+from evogan.trainers.operators import (
     MUTATION,
     SIGMA_SCHEDULES,
     gaussian,

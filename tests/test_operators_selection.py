@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from evogan.errors import EvoganError
-from evogan.operators import SELECTION, elite_indices, ranking, tournament, truncation
+from evogan.trainers.operators import SELECTION, elite_indices, ranking, tournament, truncation
 
 # Sorted best first with stable ties: 5 (2), 5 (3), 4 (6), 3 (0), 2 (5), 1 (1), 1 (7), 0 (4).
 FITNESS = torch.tensor([3.0, 1.0, 5.0, 5.0, 0.0, 2.0, 4.0, 1.0])

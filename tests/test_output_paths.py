@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from evogan.errors import EvoganError
-from evogan.output_paths import check_directory, check_file, make_directory, writing
+from evogan.outputs.paths import check_directory, check_file, make_directory, writing
 
 
 def test_a_path_below_a_regular_file_is_refused_and_nothing_is_made(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Tests for evogan.plots: exact grid geometry and pixels, files that reload, plots that render."""
+"""Tests for evogan.outputs.plots: exact grid geometry and pixels, files that reload, plots."""
 
 from pathlib import Path
 
@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import GifImagePlugin, Image
 
-from evogan.plots import (
+from evogan.outputs.plots import (
     PAD_VALUE,
     image_grid,
     plot_curves,

@@ -7,10 +7,10 @@ import torch
 from conftest import MNIST_DIR, TINY
 from test_cli import TINY_ARGS, evogan, ok
 
-from evogan.callbacks import RunDirectory
 from evogan.config import Config
-from evogan.engine import Evolution, evolve_run
-from evogan.quality import QualityCallback, build_evaluator, reference_split
+from evogan.outputs.callbacks import RunDirectory
+from evogan.quality.evaluate import QualityCallback, build_evaluator, reference_split
+from evogan.run.engine import Evolution, evolve_run
 
 
 @pytest.mark.skipif(not MNIST_DIR.is_dir(), reason="needs ../shared/data/mnist")

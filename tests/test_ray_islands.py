@@ -10,10 +10,10 @@ import torch
 from conftest import TINY, without_time
 
 from evogan.config import Config
-from evogan.engine import Evolution, evolve
-from evogan.evaluation import LocalEvaluator
-from evogan.islands import local_islands
-from evogan.ray_islands import RayIslands
+from evogan.distributed.islands import RayIslands
+from evogan.game import LocalScorer
+from evogan.run.engine import Evolution, evolve
+from evogan.trainers.islands import local_islands
 
 ray = pytest.importorskip("ray")
 
@@ -43,7 +43,7 @@ def test_islands_on_actors_equal_local_islands_bit_for_bit(ray_session, trainer)
     local = evolve(Config(**ISLANDS, trainer=trainer), generations=5)
     remote = evolve(Config(**ISLANDS, trainer=trainer, backend="ray"), generations=5)
     assert isinstance(remote.evolution.parts.trainer.runner, RayIslands)
-    assert isinstance(remote.evolution.parts.arena.evaluator, LocalEvaluator)
+    assert isinstance(remote.evolution.parts.arena.scorer, LocalScorer)
     assert remote.evolution.parts.trainer.runner.actors == []  # closed with the run
     assert_same_run(remote.evolution, local.evolution)
     assert without_time(remote.history) == without_time(local.history)
@@ -103,7 +103,7 @@ class FakeRay:
 
 
 def test_a_local_ray_runs_its_workers_at_normal_priority_and_a_cluster_is_joined_as_is():
-    from evogan.ray_cluster import connect
+    from evogan.distributed.cluster import connect
 
     local, cluster = FakeRay(), FakeRay()
     assert connect(local, None, 3) and not connect(local, None, 3)  # started once, by us

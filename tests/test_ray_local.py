@@ -23,7 +23,7 @@ import pytest
 from conftest import TINY
 
 from evogan.config import Config
-from evogan.engine import Evolution, evolve_run
+from evogan.run.engine import Evolution, evolve_run
 
 pytest.importorskip("ray")
 

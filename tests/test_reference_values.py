@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from evogan.config import Config
-from evogan.engine import evolve
+from evogan.run.engine import evolve
 
 TINY = {"dataset": "digits", "population": 8, "samples_per_agent": 8, "disc_batch": 16,
         "disc_filters": 16, "progress": False}  # fmt: skip

@@ -5,7 +5,7 @@ import torch
 from conftest import TINY
 
 from evogan.config import Config
-from evogan.engine import Evolution, evolve
+from evogan.run.engine import Evolution, evolve
 from evogan.schedule import RunClock, anneal, linear_to_zero
 
 

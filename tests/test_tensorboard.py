@@ -3,10 +3,10 @@
 import pytest
 from conftest import TINY
 
-from evogan.callbacks import RunDirectory
 from evogan.config import Config
-from evogan.engine import Evolution, evolve_run
-from evogan.tensorboard import SUBDIRECTORY, TensorBoard
+from evogan.outputs.callbacks import RunDirectory
+from evogan.outputs.tensorboard import SUBDIRECTORY, TensorBoard
+from evogan.run.engine import Evolution, evolve_run
 
 event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
 
@@ -32,7 +32,7 @@ def test_metrics_grids_and_histograms_reach_tensorboard(tmp_path, trainer):
 
 
 def test_a_resumed_run_continues_the_same_curves(tmp_path):
-    from evogan.checkpoint import resume
+    from evogan.run.checkpoint import resume
 
     config = Config(**TINY, generations=2, checkpoint_every=1, sample_every=0)
     evolve_run(Evolution.start(config), [RunDirectory(tmp_path), TensorBoard(tmp_path)])

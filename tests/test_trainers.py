@@ -6,11 +6,11 @@ import pytest
 import torch
 from conftest import TINY, without_time
 
-from evogan.callbacks import RunDirectory
-from evogan.checkpoint import resume
 from evogan.config import Config
-from evogan.engine import Evolution, evolve, evolve_run
 from evogan.errors import EvoganError
+from evogan.outputs.callbacks import RunDirectory
+from evogan.run.checkpoint import resume
+from evogan.run.engine import Evolution, evolve, evolve_run
 from evogan.streams import Streams
 from evogan.trainers import TRAINERS, build_trainer
 from evogan.trainers.es import centred_ranks

@@ -8,7 +8,7 @@ from conftest import TINY
 from torch.func import functional_call
 
 from evogan.config import Config
-from evogan.engine import Evolution
+from evogan.run.engine import Evolution
 from evogan.streams import Streams
 from evogan.trainers.egan import LOSSES, child_fitness, child_gradients, generator_losses
 

@@ -1,7 +1,7 @@
 """mkdocs hook: the Options page, generated from the config at every build.
 
 Each row comes from the ``Config`` field itself (its ``help``, type and
-default), its bounds from ``components.RANGES`` and whether ``--resume`` may
+default), its bounds from ``evogan.run.wiring.RANGES`` and whether ``--resume`` may
 change it from ``checkpoint.RESUMABLE_CHANGES``, so the page cannot go stale.
 Sections are the comment headings of ``Config`` (``# data``, ...); the two
 large ones are split by ``SPLIT``, and a field it does not name stays in its
@@ -174,10 +174,10 @@ def options_markdown(
 
 
 def evogan_options() -> str:
-    from evogan.checkpoint import RESUMABLE_CHANGES
     from evogan.cli import train
-    from evogan.components import RANGES
     from evogan.config import Config
+    from evogan.run.checkpoint import RESUMABLE_CHANGES
+    from evogan.run.wiring import RANGES
 
     return options_markdown(Config, RANGES, set(RESUMABLE_CHANGES), train)
 

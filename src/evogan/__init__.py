@@ -6,9 +6,9 @@
 """
 
 from evogan.config import Config
-from evogan.engine import Result, evolve
 from evogan.errors import EvoganError
-from evogan.export import load_generator, sample
+from evogan.run.engine import Result, evolve
+from evogan.run.export import load_generator, sample
 
 __all__ = ["Config", "EvoganError", "Result", "evolve", "load_generator", "sample"]
 __version__ = "0.1.0"

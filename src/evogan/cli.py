@@ -20,7 +20,7 @@ import numpy as np
 
 from evogan.config import Config, build_config, load_preset, load_toml, preset_names
 from evogan.errors import EvoganError
-from evogan.output_paths import check_directory, check_file, make_directory, writing
+from evogan.outputs.paths import check_directory, check_file, make_directory, writing
 
 FLAG_TYPES = {int: click.INT, float: click.FLOAT, str: click.STRING}
 
@@ -58,10 +58,10 @@ def train(
     preset: str | None, config_file: str | None, out: str | None, resume: str | None, **flags: Any
 ) -> None:
     """Evolve a population of generators; write samples, metrics and the best generator."""
-    from evogan.callbacks import ProgressBar, RunDirectory
-    from evogan.checkpoint import check_overrides
-    from evogan.checkpoint import resume as resume_run
-    from evogan.engine import Evolution, evolve_run
+    from evogan.outputs.callbacks import ProgressBar, RunDirectory
+    from evogan.run.checkpoint import check_overrides
+    from evogan.run.checkpoint import resume as resume_run
+    from evogan.run.engine import Evolution, evolve_run
 
     given = {name: value for name, value in flags.items() if value is not None}
     if resume:
@@ -83,7 +83,7 @@ def train(
     callbacks: list[Any] = []
     evaluator = None
     if run.config.eval_every or run.config.mixture:
-        from evogan.quality import QualityCallback, build_evaluator
+        from evogan.quality.evaluate import QualityCallback, build_evaluator
 
         evaluator, _ = build_evaluator(run.config)  # before training: labelled data or an error
     if evaluator is not None and run.config.eval_every:
@@ -91,7 +91,7 @@ def train(
         callbacks.append(QualityCallback(evaluator, every=every, samples=count))
     callbacks.append(RunDirectory(directory))
     if run.config.tensorboard:
-        from evogan.tensorboard import TensorBoard
+        from evogan.outputs.tensorboard import TensorBoard
 
         callbacks.append(TensorBoard(directory))
     if run.config.progress:
@@ -109,8 +109,8 @@ def train(
 
 def export_mixture(run: Any, evaluator: Any, directory: Path) -> None:
     """Replace the run's exported generator by the evolved mixture of its K best."""
-    from evogan.export import save_generator
-    from evogan.mixture import build_mixture
+    from evogan.quality.evolved_mixture import build_mixture
+    from evogan.run.export import save_generator
 
     k, steps = run.config.mixture, run.config.mixture_steps
     mixture, report = build_mixture(run, evaluator, k, steps=steps)
@@ -139,9 +139,9 @@ def check_fresh_directory(directory: Path) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="seed of the latents")
 def sample(run_dir: str, count: int, output: str, seed: int) -> None:
     """Draw N images from a run's best generator into a PNG grid or an .npy array."""
-    from evogan import plots
-    from evogan.export import load_generator
-    from evogan.export import sample as draw
+    from evogan.outputs import plots
+    from evogan.run.export import load_generator
+    from evogan.run.export import sample as draw
 
     suffix = Path(output).suffix.lower()
     if suffix not in (".png", ".npy"):
@@ -163,10 +163,16 @@ def sample(run_dir: str, count: int, output: str, seed: int) -> None:
 @click.option("--cache-dir", type=click.Path(), help="where evaluation classifiers are cached")
 def evaluate(run_dir: str, count: int, cache_dir: str | None) -> None:
     """Sample quality of a run: FID, IS, class coverage, precision/recall, memorisation."""
-    from evogan.callbacks import CONFIG
-    from evogan.export import load_generator
-    from evogan.export import sample as draw
-    from evogan.quality import EVAL_FILE, build_evaluator, format_table, report_dict, write_eval
+    from evogan.outputs.callbacks import CONFIG
+    from evogan.quality.evaluate import (
+        EVAL_FILE,
+        build_evaluator,
+        format_table,
+        report_dict,
+        write_eval,
+    )
+    from evogan.run.export import load_generator
+    from evogan.run.export import sample as draw
 
     directory = Path(run_dir)
     config = build_config((str(directory / CONFIG), load_toml(directory / CONFIG)))

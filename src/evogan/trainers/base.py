@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import torch
 
-from evogan.arena import Arena
+from evogan.game.arena import Arena
 from evogan.streams import Streams
 
 

@@ -32,9 +32,9 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, jacrev, vmap
 
-from evogan.arena import Arena, worst_for_nonfinite
 from evogan.config import Config
 from evogan.errors import EvoganError
+from evogan.game.arena import Arena, worst_for_nonfinite
 from evogan.genome import GenomeLayout
 from evogan.streams import Streams
 from evogan.trainers.optimizers import adam

@@ -30,9 +30,9 @@ from typing import Any
 
 import torch
 
-from evogan.arena import Arena
 from evogan.config import Config
 from evogan.errors import EvoganError
+from evogan.game.arena import Arena
 from evogan.genome import GenomeLayout
 from evogan.schedule import anneal
 from evogan.streams import Streams

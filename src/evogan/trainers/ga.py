@@ -16,11 +16,13 @@ from typing import Any
 
 import torch
 
-from evogan.arena import Arena
 from evogan.config import Config
 from evogan.errors import EvoganError
+from evogan.game.arena import Arena
 from evogan.genome import GenomeLayout
-from evogan.operators import (
+from evogan.schedule import anneal
+from evogan.streams import Streams
+from evogan.trainers.operators import (
     CROSSOVER,
     MUTATION,
     SELECTION,
@@ -30,8 +32,6 @@ from evogan.operators import (
     scheduled_sigma,
     self_adapt_sigma,
 )
-from evogan.schedule import anneal
-from evogan.streams import Streams
 
 # annealed: from --mutation-sigma to --sigma-min, exponential in the run's progress
 SIGMA_SCHEDULE_NAMES = ("constant", "exponential", "annealed", "self-adaptive")

@@ -18,9 +18,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from evogan.arena import Arena
 from evogan.config import Config
 from evogan.errors import EvoganError
+from evogan.game.arena import Arena
 from evogan.genome import GenomeLayout, generate
 from evogan.streams import Streams
 

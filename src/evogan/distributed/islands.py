@@ -1,0 +1,142 @@
+"""Islands on Ray: each island steps on an actor of its own (``--islands K --backend ray``).
+
+An island's generation (critic update, scoring, breeding) runs whole on its
+actor, so the K islands of a generation run in parallel on up to K cores or
+machines. The driver keeps every island's state: it sends an island its
+state, critic, random streams and dropout RNG state, and gets them back one
+generation later, then migrates on the ring itself every ``M`` generations
+(``evogan.trainers.islands``). Populations travel as numpy arrays through the object
+store (read in place on one machine).
+
+Holding nothing between calls is what makes a lost worker harmless: the
+driver still has the inputs of the step that died, so a fresh actor runs it
+again and the run's result does not change. And since the islands draw from
+streams of their own, a run gives bit for bit the result of the same run with
+local islands at the same thread count. The price: on a cluster every
+generation moves each island's population to its machine and back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from evogan.distributed.cluster import ATTEMPTS, ActorPool, from_wire, leaves, to_wire
+from evogan.errors import EvoganError
+from evogan.game.arena import Arena
+from evogan.game.critic import Critic
+from evogan.schedule import RunClock
+from evogan.streams import Streams
+from evogan.trainers import Trainer
+
+StepRest = tuple[Critic, dict[str, torch.Tensor], torch.Tensor, dict[str, float]]
+
+
+class IslandWorker:
+    """A Ray actor that runs one island's generation at a time."""
+
+    def __init__(self, arena: Arena, inner: Trainer, threads: int) -> None:
+        torch.set_num_threads(threads)
+        self.arena, self.inner = arena, inner
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def step(
+        self,
+        state: Any,
+        critic: Critic,
+        streams: dict[str, torch.Tensor],
+        rng: torch.Tensor,
+        clock: RunClock,
+    ) -> tuple[Any, StepRest]:
+        """One generation of an island: its next state, then its trained critic,
+        streams, dropout RNG state and metrics. ``clock``: the run's progress."""
+        island_streams = Streams.from_seed(0)
+        island_streams.load_state_dict(streams)
+        torch.set_rng_state(rng)
+        arena = dataclasses.replace(self.arena, critic=critic, clock=clock)
+        after, metrics = self.inner.step(from_wire(state), arena, island_streams)
+        rest = (critic, island_streams.state_dict(), torch.get_rng_state(), metrics)
+        return to_wire(after), rest
+
+
+class RayIslands(ActorPool):
+    """The ``IslandRunner`` of ``--backend ray``: island ``i`` steps on actor ``i``."""
+
+    def __init__(self, *, address: str | None, threads: int = 1) -> None:
+        super().__init__(address)
+        self.threads = threads
+        self.setup: tuple[Any, Trainer] | None = None  # the arena (in the store), the trainer
+        self.in_store: list[tuple[Any, Any]] = []  # (state, its ref) as the actors returned them
+        self.sent: list[int] = []  # bytes of island state put in the store, per put
+
+    def __call__(
+        self, inner: Trainer, states: Sequence[Any], arenas: Sequence[Arena],
+        streams: Sequence[Streams], rngs: Sequence[torch.Tensor],
+    ) -> tuple[list[Any], list[dict[str, float]], list[torch.Tensor]]:  # fmt: skip
+        self.start(inner, arenas[0], len(states))
+        inputs = [
+            (self.stored(state), arena.critic, island_streams.state_dict(), rng, arena.clock.copy())
+            for state, arena, island_streams, rng in zip(states, arenas, streams, rngs, strict=True)
+        ]
+        pending = [self.send(actor, args) for actor, args in zip(self.actors, inputs, strict=True)]
+        after, metrics, rngs_after = [], [], []
+        for i, refs in enumerate(pending):
+            state_ref, (critic, streams_after, rng, island_metrics) = self.gather(
+                i, refs, inputs[i]
+            )
+            arenas[i].critic.take(critic)
+            streams[i].load_state_dict(streams_after)
+            after.append(from_wire(self.ray.get(state_ref)))
+            metrics.append(island_metrics)
+            rngs_after.append(rng)
+            pending[i] = state_ref
+        self.in_store = list(zip(after, pending, strict=True))
+        return after, metrics, rngs_after
+
+    def stored(self, state: Any) -> Any:
+        """``state`` in the object store: as an actor returned it if it has not changed
+        since (no copy), else put there now (at first, and after a migration)."""
+        for known, ref in self.in_store:
+            if known is state:
+                return ref
+        wire = to_wire(state)
+        self.sent.append(sum(array.nbytes for array in leaves(wire)))
+        return self.ray.put(wire)
+
+    def send(self, actor: Any, inputs: tuple[Any, ...]) -> Any:
+        """Start an island's step: two refs, the state (big, left in the store) and the rest."""
+        return actor.step.options(num_returns=2).remote(*inputs)
+
+    def start(self, inner: Trainer, arena: Arena, islands: int) -> None:
+        """Join (or start) Ray and create one actor per island, once."""
+        if self.actors:
+            return
+        self.join(islands * self.threads)
+        self.setup = (self.ray.put(arena), inner)
+        self.actors = [self.new_actor() for _ in range(islands)]
+
+    def new_actor(self) -> Any:
+        assert self.setup is not None
+        remote = self.ray.remote(num_cpus=self.threads, max_restarts=0)(IslandWorker)
+        return remote.remote(*self.setup, self.threads)
+
+    def gather(self, island: int, refs: Any, inputs: tuple[Any, ...]) -> tuple[Any, StepRest]:
+        """The island's step (its state's ref, the rest); if its actor died, a fresh
+        one runs it again."""
+        for _ in range(ATTEMPTS):
+            try:
+                rest: StepRest = self.ray.get(refs[1])
+                return refs[0], rest
+            except self.ray.exceptions.RayActorError:
+                self.actors[island] = self.new_actor()
+                refs = self.send(self.actors[island], inputs)
+        raise EvoganError(f"Ray: island {island} failed on {ATTEMPTS} workers in a row")
+
+
+__all__ = ["IslandWorker", "RayIslands"]

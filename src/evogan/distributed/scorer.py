@@ -1,0 +1,235 @@
+"""Evaluate the population on Ray actors: shards of agents, reassembled by index.
+
+``--backend ray`` joins a running cluster (``--ray-address auto`` or
+``HOST:PORT``) or, without an address, starts a local Ray for the run and
+stops it afterwards. Each actor holds its own generator model and a copy of
+the discriminator; per generation the driver puts the discriminator's weights
+in the object store once and every actor fetches them from there, then scores
+its shard of the population with the same batched code as the local backend.
+
+Same seed, same result: shards start on the local evaluator's group
+boundaries, so every agent is scored in exactly the batches it would be
+scored in locally (bit-identical at the same torch thread count). A worker
+that dies mid-generation is replaced and its shard evaluated again, so the
+run's result does not change. This is the only module that imports Ray, and
+only when the backend is used.
+
+Compact transport (``--ray-transport compact``; ``auto``, the default, takes it
+when joining a cluster and full genomes on a local Ray): a trainer that
+describes a generation by its lineage (the GA: elite and parent indices,
+sigmas and one breeding seed, ``evogan.trainers.ga.Lineage``) has it sent
+instead of the genomes, a few bytes per agent. Each actor keeps the last
+populations it held, rebuilds the new one from its parents with the
+trainer's own breeding code, and scores its shard. An actor that lacks the
+parents (the first generation, a resumed run, a replaced worker, islands
+after a migration) says so and is sent the whole population once.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from evogan.distributed.cluster import ATTEMPTS, ActorPool, Genomes, from_store, to_store
+from evogan.errors import EvoganError
+from evogan.game.scoring import LocalScorer, group_size
+from evogan.genome import GenomeLayout
+from evogan.networks import GeneratorSpec, build_discriminator, build_generator
+
+# Populations an actor keeps: the parents it rebuilds from, and the one it rebuilt.
+# Each is 354 MB at the article's size, and memory is what breeding waits on.
+HELD = 2
+# auto: full genomes on a local Ray (they are read in place, 0.2 s a generation at
+# 354 MB, while every actor would rebuild the population: ~1 s), compact on a cluster
+TRANSPORTS = ("auto", "compact", "full")
+Rebuild = Callable[[torch.Tensor, Any], torch.Tensor]  # (parents, lineage) -> population
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What an actor needs to rebuild the networks (small, picklable)."""
+
+    generator: GeneratorSpec
+    image_size: int
+    disc_filters: int
+    disc_dropout: float
+    threads: int = 1
+    rebuild: Rebuild | None = field(default=None, compare=False)  # the trainer's, if it has one
+
+
+class ShardWorker:
+    """A Ray actor's state: a generator model, a discriminator copy, recent populations."""
+
+    def __init__(self, spec: WorkerSpec) -> None:
+        torch.set_num_threads(spec.threads)
+        model = build_generator(spec.generator)
+        self.local = LocalScorer(model, GenomeLayout.of(model))
+        critic = build_discriminator(
+            spec.image_size, filters=spec.disc_filters, dropout=spec.disc_dropout
+        )
+        self.critic = critic.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        self.rebuild = spec.rebuild
+        self.held: OrderedDict[int, torch.Tensor] = OrderedDict()  # lineage seed -> population
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def evaluate(
+        self, weights: dict[str, torch.Tensor], shard: Genomes, latents: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        self.critic.load_state_dict(weights)
+        return self.local.evaluate(from_store(shard), latents, self.critic)
+
+    def evaluate_whole(
+        self,
+        weights: dict[str, torch.Tensor],
+        population: Genomes,
+        name: int | None,
+        bounds: tuple[int, int],
+        latents: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Keep the whole population (as parents of the next) and score ``bounds`` of it."""
+        whole = from_store(population)
+        self.hold(name, whole)
+        return self.evaluate(weights, whole[bounds[0] : bounds[1]], latents)
+
+    def evaluate_bred(
+        self, weights: dict[str, torch.Tensor], lineage: Any, bounds: tuple[int, int],
+        latents: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:  # fmt: skip
+        """Rebuild the population from held parents and score ``bounds`` of it; None
+        when the parents are not held here."""
+        parents = self.held.get(lineage.parent_seed)
+        if parents is None or self.rebuild is None:
+            return None
+        population = self.rebuild(parents, lineage)
+        self.hold(lineage.seed, population)
+        return self.evaluate(weights, population[bounds[0] : bounds[1]], latents)
+
+    def hold(self, name: int | None, population: torch.Tensor) -> None:
+        if name is None:
+            return
+        self.held[name] = population
+        self.held.move_to_end(name)
+        while len(self.held) > HELD:
+            self.held.popitem(last=False)
+
+
+def shard_bounds(population: int, workers: int, group: int) -> list[tuple[int, int]]:
+    """``[start, stop)`` of each non-empty shard, cut on multiples of ``group`` agents."""
+    groups = math.ceil(population / group)
+    per_worker = math.ceil(groups / workers)
+    bounds = []
+    for first in range(0, groups, per_worker):
+        start = first * group
+        bounds.append((start, min(population, (first + per_worker) * group)))
+    return bounds
+
+
+class RayScorer(ActorPool):
+    """The ``Scorer`` interface over a pool of Ray actors."""
+
+    def __init__(
+        self, spec: WorkerSpec, *, workers: int, address: str | None, transport: str = "auto"
+    ) -> None:
+        super().__init__(address)
+        self.spec, self.workers = spec, workers
+        if transport == "auto":
+            transport = "full" if address is None else "compact"
+        self.compact = transport == "compact" and spec.rebuild is not None
+        self.sent: list[int] = []  # genome bytes sent to the actors, per evaluation
+
+    def start(self) -> None:
+        """Join (or start) Ray and create the actors, once."""
+        if self.actors:
+            return
+        self.join(self.workers * self.spec.threads)
+        self.actors = [self.new_actor() for _ in range(self.workers)]
+
+    def new_actor(self) -> Any:
+        remote = self.ray.remote(num_cpus=self.spec.threads, max_restarts=0)(ShardWorker)
+        return remote.remote(self.spec)
+
+    @torch.no_grad()
+    def evaluate(
+        self,
+        population: torch.Tensor,
+        latents: torch.Tensor,
+        discriminator: nn.Module,
+        lineage: Any = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        self.start()
+        weights = self.ray.put({k: v.detach().cpu() for k, v in discriminator.state_dict().items()})
+        bounds = shard_bounds(len(population), len(self.actors), group_size(latents.shape[0]))
+        payload = Payload(self, weights, population.cpu(), latents.cpu(), lineage)
+        pending = [payload.send(self.actors[i], bounds[i]) for i in range(len(bounds))]
+        results = [self.gather(i, ref, payload, bounds[i]) for i, ref in enumerate(pending)]
+        self.sent.append(payload.bytes)
+        logits, spreads = zip(*results, strict=True)
+        return torch.cat(logits), torch.cat(spreads)
+
+    def gather(
+        self, index: int, ref: Any, payload: Payload, bounds: tuple[int, int]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The shard's result. An actor without the parents gets the whole population;
+        a dead one is replaced and the shard evaluated again."""
+        for _ in range(ATTEMPTS):
+            try:
+                result = self.ray.get(ref)
+            except self.ray.exceptions.RayActorError:
+                self.actors[index] = self.new_actor()
+                ref = payload.send(self.actors[index], bounds, whole=True)
+                continue
+            if result is not None:
+                return result
+            ref = payload.send(self.actors[index], bounds, whole=True)
+        raise EvoganError(f"Ray: shard {index} failed on {ATTEMPTS} workers in a row")
+
+
+class Payload:
+    """One evaluation's inputs, put in the object store at most once each, and the
+    bytes of genome description sent to actors (counted per actor: on a cluster
+    each one is a machine of its own)."""
+
+    def __init__(
+        self, owner: RayScorer, weights: Any, population: torch.Tensor,
+        latents: torch.Tensor, lineage: Any,
+    ) -> None:  # fmt: skip
+        self.ray, self.weights, self.latents = owner.ray, weights, latents
+        self.population = population
+        self.lineage = lineage if owner.compact else None
+        self.name = lineage.seed if self.lineage is not None else None
+        self.refs: dict[str, Any] = {}
+        self.bytes = 0
+
+    def send(self, actor: Any, bounds: tuple[int, int], *, whole: bool = False) -> Any:
+        """Start scoring ``bounds`` on ``actor``: by lineage, whole population, or shard."""
+        start, stop = bounds
+        if self.lineage is not None and not whole and self.lineage.parent_seed is not None:
+            self.bytes += len(pickle.dumps(self.lineage))
+            return actor.evaluate_bred.remote(
+                self.weights, self.put("lineage"), bounds, self.latents
+            )
+        if self.lineage is not None:  # no parents on the actor: the whole population, once
+            self.bytes += self.population.nbytes
+            whole_ref = self.put("population", to_store(self.population))
+            return actor.evaluate_whole.remote(
+                self.weights, whole_ref, self.name, bounds, self.latents
+            )
+        self.bytes += self.population[start:stop].nbytes
+        shard = self.put(f"shard {start}", to_store(self.population[start:stop]))
+        return actor.evaluate.remote(self.weights, shard, self.latents)
+
+    def put(self, what: str, value: Any = None) -> Any:
+        """``value`` (default: the attribute ``what``) in the object store, once."""
+        if what not in self.refs:
+            self.refs[what] = self.ray.put(getattr(self, what) if value is None else value)
+        return self.refs[what]

@@ -1,0 +1,2 @@
+"""What a run leaves behind: the run directory and progress bar, pictures, TensorBoard
+and checked output paths."""

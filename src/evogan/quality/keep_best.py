@@ -1,0 +1,105 @@
+"""Keep the best generator judged during a run, as GAN practice picks checkpoints.
+
+A GAN's last state is not its best: the critic and the generator chase each
+other, and an evolved generator that once drew digits can drift to strokes
+and dots as the critic wins (issue 13). With ``--keep-best SECONDS`` the run
+judges its current generator every so many seconds of training by FID in the
+evaluation classifier's feature space, against a validation slice of its own
+training images (the last fifth, at most ``VALIDATION_MAX``; the classifier
+trains on the rest), and keeps the best genome judged. The run returns that
+one and reports both; a benchmark that judges it against held-out images
+never shows the keeper those images.
+
+Judging is not training: its seconds are reported (``keep/judge_s``), not
+counted against ``--time-budget``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from evogan.data import ImageDataset
+from evogan.errors import EvoganError
+from evogan.quality.metrics import QualityEvaluator
+
+VALIDATION_SHARE = 5  # the last 1/5 of the training images
+VALIDATION_MAX = 2000
+VALIDATION_MIN = 100
+SAMPLE_SEED = 54321  # the judged samples' latents: fixed, so judgements compare
+
+
+@dataclass
+class BestKeeper:
+    """Judges ``genome -> FID`` every ``every`` seconds; remembers the best genome."""
+
+    evaluator: QualityEvaluator
+    every: float
+    samples: int
+    genome: torch.Tensor | None = None  # the kept genome
+    fid: float = float("inf")
+    generation: int = 0
+    last_fid: float = float("nan")  # the latest judgement
+    next_at: float = 0.0  # training seconds of the next judgement
+    judge_seconds: float = 0.0
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, data: ImageDataset, every: float, samples: int, cache_dir: Path) -> BestKeeper:
+        if data.labels is None:
+            raise EvoganError(f"--keep-best: {data.name} has no labels to train the judge on")
+        n = len(data.images)
+        held = min(n // VALIDATION_SHARE, VALIDATION_MAX)
+        if held < VALIDATION_MIN:
+            raise EvoganError(
+                f"--keep-best: {n} training images leave {held} for validation "
+                f"(at least {VALIDATION_MIN} needed)"
+            )
+        images, labels = data.images.cpu(), data.labels.cpu()
+        evaluator = QualityEvaluator(
+            images[: n - held], labels[: n - held], images[n - held :], labels[n - held :],
+            cache_dir=cache_dir,
+        )  # fmt: skip
+        return cls(evaluator, every, samples)
+
+    def due(self, elapsed: float) -> bool:
+        return elapsed >= self.next_at
+
+    def judged(self, generation: int) -> bool:
+        """Whether the latest judgement was of ``generation``."""
+        return bool(self.history) and self.history[-1]["generation"] == generation
+
+    def judge(self, images: torch.Tensor, genome: torch.Tensor, generation: int) -> float:
+        """FID of ``images`` (drawn by ``genome``); keeps ``genome`` if it is the best so far."""
+        started = time.perf_counter()
+        fid = self.evaluator.evaluate(images.cpu()).fid
+        self.judge_seconds += time.perf_counter() - started
+        self.last_fid = fid
+        self.history.append({"generation": float(generation), "fid": fid})
+        if fid < self.fid:
+            self.genome, self.fid, self.generation = genome.detach().clone(), fid, generation
+        return fid
+
+    def metrics(self) -> dict[str, float]:
+        return {"keep/fid": self.last_fid, "keep/best_fid": self.fid,
+                "keep/judge_s": self.judge_seconds}  # fmt: skip
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "genome": self.genome, "fid": self.fid, "generation": self.generation,
+            "last_fid": self.last_fid, "next_at": self.next_at,
+            "judge_seconds": self.judge_seconds, "history": self.history,
+        }  # fmt: skip
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
+
+def latents(n: int, latent_dim: int) -> torch.Tensor:
+    """The fixed latent batch every judgement draws its samples from."""
+    return torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(SAMPLE_SEED))

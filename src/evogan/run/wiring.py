@@ -1,0 +1,369 @@
+"""Everything a run derives once from its config: data, networks, critic, trainer.
+
+Building this validates the whole config (data files, network spec, operator
+names, population size) before anything is written to the run directory.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import torch
+
+from evogan.config import Config
+from evogan.data import ImageDataset, load_dataset, parse_subset
+from evogan.data.dataset import FLOAT_BYTES, check_fits
+from evogan.errors import EvoganError
+from evogan.game import LocalScorer, Scorer
+from evogan.game.arena import Arena
+from evogan.game.critic import SCORING_CHUNK, Critic
+from evogan.game.fitness import FITNESS, ON_FEATURES
+from evogan.genome import GenomeLayout
+from evogan.networks import Generator, GeneratorSpec, build_generator, parse_network
+from evogan.schedule import RunClock
+from evogan.trainers import Trainer, build_trainer
+from evogan.trainers.ga import check_choice
+from evogan.trainers.islands import IslandsTrainer
+
+SAMPLE_GRID = 64  # images in each sample grid, from one fixed latent batch
+
+
+@dataclass
+class Components:
+    config: Config
+    device: torch.device
+    data: ImageDataset
+    spec: GeneratorSpec
+    model: Generator
+    layout: GenomeLayout
+    critic: Critic
+    arena: Arena
+    trainer: Trainer
+    sample_latents: torch.Tensor  # fixed, so that sample grids of all generations compare
+    threads: int  # torch threads while the run trains (set and restored by the engine)
+    dropout_rng: torch.Tensor  # initial state of torch's global RNG inside the run (dropout)
+
+    @classmethod
+    def build(cls, config: Config) -> Components:
+        device = resolve_device(config.device)
+        check_numbers(config)
+        check_choice("fitness", config.fitness, FITNESS)
+        subset = parse_subset(config.subset) if config.subset else None
+        data = load_dataset(
+            config.dataset, data_dir=config.data_dir, subset=subset, image_size=config.image_size
+        )
+        spec = generator_spec(config, data.image_size)
+        check_memory(config, data, spec)
+        # Initial weights from the seed without touching the caller's global RNG.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            model = build_generator(spec).to(device)
+            critic = build_critic(config, data.image_size, device)
+            dropout_rng = torch.get_rng_state()  # the critic's dropout continues from here
+        layout = GenomeLayout.of(model)
+        latents = torch.randn(
+            SAMPLE_GRID, spec.latent_dim, generator=torch.Generator().manual_seed(config.seed)
+        )
+        images = data.images.to(device)
+        trainer = build_run_trainer(config, layout, island_critics(config, data.image_size, device))
+        rebuild = getattr(trainer, "rebuild", None)
+        scorer = build_scorer(config, spec, data.image_size, model, layout, rebuild)
+        arena = Arena(
+            model=model,
+            layout=layout,
+            critic=critic,
+            scorer=scorer,
+            fitness=FITNESS[config.fitness],
+            images=images,
+            latent_dim=spec.latent_dim,
+            samples_per_agent=config.samples_per_agent,
+            disc_steps=config.disc_steps,
+            disc_batch=config.disc_batch,
+            diversity_weight=config.diversity_weight,
+            on_features=config.fitness in ON_FEATURES,
+            instance_noise=config.disc_noise,
+            sees_returned=config.disc_sees_returned,
+            clock=RunClock(config.time_budget, config.generation_limit),
+        )
+        return cls(
+            config=config,
+            device=device,
+            data=ImageDataset(images, data.labels, data.name),
+            spec=spec,
+            model=model,
+            layout=layout,
+            critic=critic,
+            arena=arena,
+            trainer=trainer,
+            sample_latents=latents.to(device),
+            threads=choose_threads(config.threads, data.image_size),
+            dropout_rng=dropout_rng,
+        )
+
+
+def build_critic(config: Config, image_size: int, device: torch.device) -> Critic:
+    return Critic(
+        image_size,
+        filters=config.disc_filters,
+        dropout=config.disc_dropout,
+        lr=config.disc_lr,
+        beta1=config.disc_beta1,
+        device=device,
+        r1=config.disc_r1,
+        r1_every=config.disc_r1_every,
+        target_accuracy=config.disc_target_accuracy,
+        replay=config.disc_replay,
+    )
+
+
+def island_critics(
+    config: Config, image_size: int, device: torch.device
+) -> Callable[[int], Critic]:
+    """island -> a fresh critic like the run's, its weights drawn from ``seed + island``."""
+
+    def new_critic(island: int) -> Critic:
+        with torch.random.fork_rng(devices=[]):  # the caller's global RNG stays untouched
+            torch.manual_seed(config.seed + island)
+            return build_critic(config, image_size, device)
+
+    return new_critic
+
+
+def build_run_trainer(
+    config: Config, layout: GenomeLayout, new_critic: Callable[[int], Critic]
+) -> Trainer:
+    """The configured trainer; with ``--islands K``, K of it on a ring (trainers/islands.py)."""
+    if config.islands == 1:
+        return build_trainer(config, layout)
+    if config.backend == "ray":  # an actor per island (evogan.distributed.islands)
+        from evogan.distributed.islands import RayIslands
+
+        runner = RayIslands(address=config.ray_address)
+        return IslandsTrainer.from_config(config, layout, new_critic, runner)
+    return IslandsTrainer.from_config(config, layout, new_critic)
+
+
+# dcgan: the DCGAN a user would train by gradient. subspace: its forward runs for
+# every agent, so it is narrower; at 32 channels a 28 px image costs about what
+# the critic's scoring of it costs (~0.1 ms each, one thread; 128 costs 4x that).
+DCGAN_CHANNELS = {"dcgan": 128, "subspace": 32}
+
+
+def build_scorer(
+    config: Config,
+    spec: GeneratorSpec,
+    image_size: int,
+    model: Generator,
+    layout: GenomeLayout,
+    rebuild: Callable[[torch.Tensor, Any], torch.Tensor] | None = None,
+) -> Scorer:
+    """The scoring backend: batched in this process, or shards on Ray actors.
+
+    ``rebuild`` is the trainer's ``(parents, lineage) -> population``, if it has one:
+    Ray actors then get lineages instead of genomes (``--ray-transport compact``)."""
+    check_choice("backend", config.backend, ("local", "ray"))
+    if config.backend == "local" or config.islands > 1:  # Ray islands score on their actors
+        return LocalScorer(model, layout)
+    from evogan.distributed.scorer import TRANSPORTS, RayScorer, WorkerSpec
+
+    check_choice("ray_transport", config.ray_transport, TRANSPORTS)
+    if config.fitness in ON_FEATURES:
+        raise EvoganError(
+            f"--fitness {config.fitness}: reads critic features, which the Ray shard evaluator "
+            "does not send back yet; use --backend local, or --islands with --backend ray"
+        )
+    worker = WorkerSpec(spec, image_size, config.disc_filters, config.disc_dropout, rebuild=rebuild)
+    workers = config.ray_workers or os.cpu_count() or 1
+    return RayScorer(
+        worker, workers=workers, address=config.ray_address, transport=config.ray_transport
+    )
+
+
+def generator_spec(config: Config, image_size: int) -> GeneratorSpec:
+    network = None
+    latent_dim = config.latent_dim
+    channels = config.dcgan_channels
+    if channels is None:
+        channels = DCGAN_CHANNELS.get(config.generator, DCGAN_CHANNELS["dcgan"])
+    if config.generator == "mlp":
+        default = [[config.latent_dim, config.hidden, "tanh"], [None, image_size**2, "tanh"]]
+        network = parse_network(config.network or default)
+        latent_dim = network[0].inputs
+    return GeneratorSpec(
+        kind=config.generator,
+        image_size=image_size,
+        latent_dim=latent_dim,
+        hidden=config.hidden,
+        channels=config.channels,
+        basis_size=min(config.basis_size, image_size),
+        network=network,
+        bias=config.bias,
+        init=config.init,
+        dcgan_channels=channels,
+        genome_dim=config.genome_dim,
+        subspace_seed=config.seed,  # theta0 and P: export rebuilds them from generator.json
+    )
+
+
+SMALL_IMAGE = 16
+
+
+def choose_threads(threads: int | None, image_size: int) -> int:
+    """Threads for torch: small images make ops too short to split across cores.
+
+    Measured on the 8x8 digits: 30 ms a generation on one thread, 530 ms on two
+    when another process holds the second core (the threads wait for each other).
+    """
+    if threads is not None:
+        return threads
+    return 1 if image_size <= SMALL_IMAGE else (os.cpu_count() or 1)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name not in ("cpu", "cuda"):
+        raise EvoganError(f"--device: unknown {name!r} (choose from cpu, cuda)")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise EvoganError("--device cuda: no CUDA device is available on this machine")
+    return torch.device(name)
+
+
+# option -> (lowest, highest, whether each bound is included); None: unbounded
+RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
+    "seed": (0, 2**32 - 1, True, True),  # torch takes 64 bits; Streams multiplies it by 1000
+    "population": (1, None, True, True),
+    "islands": (1, None, True, True),
+    "migration_every": (0, None, True, True),
+    "migrants": (1, None, True, True),
+    "generations": (1, None, True, True),
+    "samples_per_agent": (1, None, True, True),
+    "disc_batch": (1, None, True, True),
+    "latent_dim": (1, None, True, True),
+    "hidden": (1, None, True, True),
+    "channels": (1, None, True, True),
+    "basis_size": (1, None, True, True),
+    "dcgan_channels": (2, None, True, True),
+    "genome_dim": (1, None, True, True),
+    "tournament_size": (1, None, True, True),
+    "selection_fraction": (0, 1, False, True),
+    "crossover_rate": (0, 1, True, True),
+    "mutation_rate": (0, 1, True, True),
+    "mutation_sigma": (0, None, True, True),
+    "diversity_weight": (0, None, True, True),
+    "sigma_decay": (0, 1, False, True),
+    "sigma_min": (0, None, True, True),
+    "disc_lr": (0, None, False, True),
+    "disc_beta1": (0, 1, True, False),
+    "gen_lr": (0, None, False, True),
+    "gen_beta1": (0, 1, True, False),
+    "disc_dropout": (0, 1, True, False),
+    "disc_filters": (1, None, True, True),
+    "disc_steps": (0, None, True, True),
+    "sample_every": (0, None, True, True),
+    "checkpoint_every": (0, None, True, True),
+    "sample_interval": (0, None, True, True),
+    "checkpoint_interval": (0, None, True, True),
+    "eval_every": (0, None, True, True),
+    "mixture": (0, None, True, True),
+    "ray_workers": (1, None, True, True),
+    "mixture_steps": (0, None, True, True),
+    "threads": (1, 1024, True, True),  # torch takes a C int; each thread is an OS thread
+    "eval_samples": (10, None, True, True),
+    "time_budget": (0, None, False, True),
+    "es_sigma": (0, None, False, True),
+    "es_lr": (0, None, False, True),
+    "es_lr_decay": (0, 1, False, True),
+    "es_sigma_lr": (0, None, False, True),
+    "es_sigma_final": (0, None, False, True),
+    "es_lr_final": (0, None, False, True),
+    "es_beta1": (0, 1, True, False),
+    "es_max_speed": (0, None, False, True),
+    "disc_r1": (0, None, True, True),
+    "disc_r1_every": (1, None, True, True),
+    "disc_noise": (0, None, True, True),
+    "disc_target_accuracy": (0, 1, False, True),
+    "disc_replay": (0, None, True, True),
+    "keep_best": (0, None, True, True),
+    "keep_best_samples": (10, None, True, True),
+}
+
+
+def check_numbers(config: Config) -> None:
+    """Every numeric option within its range, before anything runs or is written."""
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if isinstance(value, float) and not math.isfinite(value):  # nan passes every < and >
+            raise EvoganError(f"--{f.name.replace('_', '-')} must be a finite number, got {value}")
+    for name, (low, high, low_in, high_in) in RANGES.items():
+        value = getattr(config, name)
+        if value is None:
+            continue
+        too_low = low is not None and (value < low if low_in else value <= low)
+        too_high = high is not None and (value > high if high_in else value >= high)
+        if too_low or too_high:
+            left = "[" if low_in else "("
+            right = "]" if high_in else ")"
+            bounds = f"{left}{low if low is not None else '-inf'}, "
+            bounds += f"{high if high is not None else 'inf'}{right}"
+            raise EvoganError(f"--{name.replace('_', '-')} must be in {bounds}, got {value}")
+    if config.mixture == 1:
+        raise EvoganError("--mixture 1 is the single best generator: use 0, or 2 and more")
+    if config.init not in ("scaled", "normal"):
+        raise EvoganError(f"--init: unknown {config.init!r} (choose from scaled, normal)")
+
+
+# Copies of the population a generation holds at once: parents, children, and
+# the mutation noise (ES: mean, noise and the mirrored samples).
+POPULATION_COPIES = 3
+# Floats of the subspace generator's fixed theta0 and sparse P per full weight.
+SUBSPACE_FLOATS = 16
+
+
+def check_memory(
+    config: Config, data: ImageDataset, spec: GeneratorSpec, *, limit: int | None = None
+) -> None:
+    """Refuse sizes whose tensors cannot fit in memory, naming the option that asks for most.
+
+    Rough estimates in bytes of what a generation holds: the population
+    ``[pop, genes]``, one generator, one scoring chunk of fakes and reals with
+    the critic's activations, a critic step, the critics (one per island) with
+    their Adam state.
+    """
+    genes, weights = count_genes(spec)
+    side, filters = data.image_size, config.disc_filters
+    image = side * side * FLOAT_BYTES
+    activations = image * filters  # two convs, their activations and dropout masks
+    critic = filters * (9 * filters + side * side // 16)
+    chunk = max(config.samples_per_agent, SCORING_CHUNK)
+    copies = SUBSPACE_FLOATS if spec.kind == "subspace" else 2
+    needs = [
+        ("population", config.population * genes * POPULATION_COPIES * FLOAT_BYTES,
+         f"{config.population:,} agents of {genes:,} genes"),
+        ("generator", weights * copies * FLOAT_BYTES,
+         f"a {spec.kind} generator of {weights:,} weights"),
+        ("samples_per_agent", (chunk + config.samples_per_agent) * image
+         + SCORING_CHUNK * activations, f"scoring {chunk:,} fakes of {side}x{side}"),
+        ("disc_batch", 2 * config.disc_batch * (image + activations),
+         f"critic steps on {2 * config.disc_batch:,} images of {side}x{side}"),
+        ("disc_filters", 5 * critic * FLOAT_BYTES * config.islands,
+         f"{config.islands} critic(s) of {critic:,} weights"),
+    ]  # fmt: skip
+    option, _, what = max(needs, key=lambda need: need[1])
+    total = sum(need for _, need, _ in needs) + data.images.nbytes
+    flag = f"--{option.replace('_', '-')} {getattr(config, option)}"
+    check_fits(flag, total, f"{what} (with the rest of a generation)", limit=limit)
+
+
+def count_genes(spec: GeneratorSpec) -> tuple[int, int]:
+    """Genes of ``spec`` and weights of the network they set, counted without memory.
+
+    The network is built on PyTorch's meta device (shapes, no storage); a
+    subspace genome sets the weights of the dcgan it is a subspace of.
+    """
+    full = replace(spec, kind="dcgan") if spec.kind == "subspace" else spec
+    with torch.device("meta"):
+        weights = sum(p.numel() for p in build_generator(full).parameters())
+    return (spec.genome_dim if spec.kind == "subspace" else weights), weights

@@ -1,0 +1,106 @@
+"""The Ray backend: shards on actors give the local result bit for bit, and survive a kill;
+GA generations travel as lineages that the actors rebuild."""
+
+import itertools
+import os
+import signal
+
+import pytest
+import torch
+from conftest import TINY
+
+from evogan.config import Config
+from evogan.distributed.scorer import RayScorer, ShardWorker, WorkerSpec, shard_bounds
+from evogan.run.engine import Evolution, evolve
+
+ray = pytest.importorskip("ray")
+
+# 128 samples per agent: groups of 4 agents, so the 8 agents make two shards, one per actor
+RAY = {**TINY, "samples_per_agent": 128, "threads": 1, "backend": "ray", "ray_workers": 2}
+
+
+def test_shards_cut_on_group_boundaries_and_cover_the_population():
+    assert shard_bounds(10, 2, 3) == [(0, 6), (6, 10)]
+    assert shard_bounds(8, 3, 1) == [(0, 3), (3, 6), (6, 8)]
+    assert shard_bounds(2, 4, 5) == [(0, 2)]
+    for population, workers, group in [(50, 2, 32), (1000, 7, 10), (9, 9, 2)]:
+        bounds = shard_bounds(population, workers, group)
+        assert bounds[0][0] == 0 and bounds[-1][1] == population
+        assert all(a % group == 0 and a < b for a, b in bounds)
+        assert all(b == c for (_, b), (c, _) in itertools.pairwise(bounds))
+
+
+@pytest.mark.parametrize("transport", ["compact", "full"])
+def test_a_ray_run_equals_the_local_run_bit_for_bit(ray_session, transport):
+    local = evolve(Config(**{**RAY, "backend": "local"}), generations=4)
+    remote = evolve(Config(**RAY, ray_transport=transport), generations=4)
+    assert torch.equal(remote.evolution.state.population, local.evolution.state.population)
+    assert torch.equal(remote.evolution.best_genome, local.evolution.best_genome)
+    assert remote.history[-1]["fitness/best"] == local.history[-1]["fitness/best"]
+    sent = remote.evolution.parts.arena.scorer.sent
+    genomes = local.evolution.state.population.nbytes
+    if transport == "full":  # every generation: each agent's genome once
+        assert sent == [genomes] * 4
+    else:  # shards, the whole population to each actor once, then lineages only
+        assert sent[:2] == [genomes, 2 * genomes]
+        assert all(0 < n < genomes / 4 for n in sent[2:])
+
+
+def test_a_killed_worker_mid_run_gets_the_whole_population_and_the_run_is_unchanged(ray_session):
+    local = evolve(Config(**{**RAY, "backend": "local"}), generations=5)
+    run = Evolution.start(Config(**RAY, ray_transport="compact"))
+    for _ in range(3):
+        run.step()
+    evaluator = run.parts.arena.scorer
+    os.kill(ray.get(evaluator.actors[1].pid.remote()), signal.SIGKILL)
+    for _ in range(2):
+        run.step()
+    evaluator.close()
+    assert torch.equal(run.state.population, local.evolution.state.population)
+    genomes = run.state.population.nbytes
+    assert evaluator.sent[3] > genomes / 2  # the new actor got the whole population
+    assert evaluator.sent[4] < genomes / 4  # and lineages again after it
+
+
+def test_an_actor_rebuilds_a_generation_from_held_parents_and_says_when_it_has_none():
+    """Without Ray: the actor class itself, against the driver's own GA."""
+    run = Evolution.start(Config(**TINY))
+    spec = run.parts.spec
+    worker = ShardWorker(WorkerSpec(spec, 8, 16, 0.4, rebuild=run.parts.trainer.rebuild))
+    weights = run.parts.critic.model.state_dict()
+    latents = torch.randn(8, spec.latent_dim, generator=torch.Generator().manual_seed(0))
+    run.step()
+    parents = run.state.population  # generation 1, the first with a lineage
+    run.step()
+    lineage = run.state.lineage
+    assert worker.evaluate_bred(weights, lineage, (0, 8), latents) is None  # nothing held
+    worker.evaluate_whole(weights, parents, run.state.lineage.parent_seed, (0, 8), latents)
+    bred = worker.evaluate_bred(weights, lineage, (2, 6), latents)
+    expected = worker.evaluate(weights, run.state.population[2:6], latents)
+    assert bred is not None
+    assert torch.equal(bred[0], expected[0]) and torch.equal(bred[1], expected[1])
+    assert torch.equal(worker.held[lineage.seed], run.state.population)
+
+
+def test_a_killed_worker_is_replaced_and_the_scores_do_not_change(ray_session):
+    run = Evolution.start(Config(**RAY))
+    evaluator = run.parts.arena.scorer
+    population = run.state.population
+    latents = torch.randn(8, run.parts.spec.latent_dim, generator=torch.Generator().manual_seed(0))
+    critic = run.parts.critic.model
+    before = evaluator.evaluate(population, latents, critic)
+    victim = ray.get(evaluator.actors[0].pid.remote())
+    os.kill(victim, signal.SIGKILL)
+    after = evaluator.evaluate(population, latents, critic)
+    assert torch.equal(after[0], before[0]) and torch.equal(after[1], before[1])
+    assert ray.get(evaluator.actors[0].pid.remote()) != victim
+    evaluator.close()
+
+
+def test_auto_transport_is_full_on_a_local_ray_and_compact_on_a_cluster():
+    run = Evolution.start(Config(**TINY))
+    spec = WorkerSpec(run.parts.spec, 8, 16, 0.4, rebuild=run.parts.trainer.rebuild)
+    assert not RayScorer(spec, workers=1, address=None).compact
+    assert RayScorer(spec, workers=1, address="auto").compact
+    assert RayScorer(spec, workers=1, address=None, transport="compact").compact
+    assert not RayScorer(spec, workers=1, address="auto", transport="full").compact
