@@ -72,12 +72,16 @@ def test_rows_carry_type_default_range_and_resume(page: str) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class Tiny:
-    # data
-    size: int = dataclasses.field(default=8, metadata={"help": "image side"})
-    # training
-    es_sigma: float = dataclasses.field(default=0.5, metadata={"help": "a step | size"})
-    generations: int | None = dataclasses.field(default=None, metadata={"help": "how many"})
-    fast: bool = dataclasses.field(default=False, metadata={"help": "go"})
+    """Fields declared as ``option`` declares them: the section and help in the metadata."""
+
+    size: int = dataclasses.field(default=8, metadata={"section": "data", "help": "image side"})
+    es_sigma: float = dataclasses.field(
+        default=0.5, metadata={"section": "es", "help": "a step | size"}
+    )
+    generations: int | None = dataclasses.field(
+        default=None, metadata={"section": "stop", "help": "how many"}
+    )
+    fast: bool = dataclasses.field(default=False, metadata={"section": "trainer", "help": "go"})
 
 
 def test_sections_rows_and_escaping_of_a_hand_made_config() -> None:

@@ -1,56 +1,24 @@
 """mkdocs hook: the Options page, generated from the config at every build.
 
-Each row comes from the ``Config`` field itself (its ``help``, type and
-default), its bounds from ``evogan.run.wiring.RANGES`` and whether ``--resume`` may
-change it from ``checkpoint.RESUMABLE_CHANGES``, so the page cannot go stale.
-Sections are the comment headings of ``Config`` (``# data``, ...); the two
-large ones are split by ``SPLIT``, and a field it does not name stays in its
-comment section. The options of ``evogan train`` that are not config fields
-(``--preset``, ``--resume``, ...) come from the click command.
+Each row comes from the ``Config`` field itself: its ``help``, type, default
+and section, its range (``evogan.config.RANGES``) and whether ``--resume`` may
+change it (``evogan.config.RESUMABLE``), all declared on the field by
+``option(...)``, so the page cannot go stale. Sections are the config's
+``SECTIONS``, in the order their fields come. The options of ``evogan train``
+that are not config fields (``--preset``, ``--resume``, ...) come from the
+click command.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import inspect
-import re
 import types
 import typing
 from typing import Any
 
-PAGE = "options.md"
+from evogan.config import SECTION, choices_of
 
-# Titles of the comment sections of Config, and of the splits below.
-TITLES = {
-    "command": "Command",
-    "data": "Data",
-    "generator": "Generator (the genome)",
-    "training": "Trainer",
-    "stop": "Stop conditions",
-    "ga": "Genetic algorithm (ga)",
-    "es": "Evolution strategies (es)",
-    "egan": "E-GAN (egan)",
-    "islands": "Islands",
-    "fitness": "Fitness and critic",
-    "run": "Run",
-    "ray": "Ray",
-    "outputs": "Outputs",
-    "quality": "Quality",
-}
-# Section -> its fields, for the broad "training" and "run" comment sections.
-SPLIT = {
-    "stop": "generations threshold time_budget",
-    "islands": "islands migration_every shared_critic migrants",
-    "ga": "selection selection_fraction tournament_size elitism crossover crossover_rate "
-    "mutation mutation_rate mutation_sigma sigma_schedule sigma_decay sigma_min",
-    "egan": "loss_mutation",
-    "ray": "backend ray_address ray_workers ray_transport",
-    "outputs": "sample_interval sample_every checkpoint_interval checkpoint_every progress "
-    "tensorboard",
-    "quality": "eval_every eval_samples mixture mixture_steps keep_best keep_best_samples",
-}
-SECTION_OF = {name: section for section, names in SPLIT.items() for name in names.split()}
-PREFIXES = {"es_": "es"}  # every es_* field is the es section's
+PAGE = "options.md"
 
 INTRO = """# Options
 
@@ -58,33 +26,23 @@ Every option of `evogan train`, by section. This page is generated from the
 config when the docs are built (`docs/hooks/options.py`): the help is the
 field's own, as in `evogan train --help`.
 
-In a TOML file (`--config my.toml`, or a preset) an option is written with
-underscores or dashes: `es_sigma = 0.5` or `es-sigma = 0.5`. Command-line
-flags win over the file, the file over the preset, the preset over the
-defaults. A *range* is checked before anything runs; *resume* says whether
-`evogan train --resume RUN --option VALUE` may change the option of an
-existing run.
+In a TOML file (`--config my.toml`, or a preset) an option is written flat,
+with underscores or dashes (`es_sigma = 0.5` or `es-sigma = 0.5`), or in its
+section's table, without the section's prefix (`[es]` then `sigma = 0.5`);
+a run's own `config.toml` is written in tables. Command-line flags win over
+the file, the file over the preset, the preset over the defaults. A *range*
+(an interval, or the names an option accepts) is checked before anything
+runs; *resume* says whether `evogan train --resume RUN --option VALUE`
+may change the option of an existing run.
 """
 
 
-def comment_sections(config_cls: type) -> dict[str, str]:
-    """Field name -> the first word of the ``# comment`` heading above it in the class."""
-    sections, current = {}, "other"
-    for line in inspect.getsource(config_cls).splitlines():
-        heading = re.match(r"^    # (\w+)", line)
-        field = re.match(r"^    (\w+)\s*:", line)
-        if heading:
-            current = heading.group(1)
-        elif field:
-            sections[field.group(1)] = current
-    return sections
-
-
-def section_of(name: str, comments: dict[str, str]) -> str:
-    for prefix, section in PREFIXES.items():
-        if name.startswith(prefix):
-            return section
-    return SECTION_OF.get(name, comments.get(name, "other"))
+def table_note(section: str) -> str:
+    """How the section's options are written as a TOML table."""
+    prefix = SECTION[section].prefix
+    if not prefix:
+        return f"In a TOML file: the table `[{section}]`, keys as the option names."
+    return f"In a TOML file: the table `[{section}]`, keys without `{prefix}`."
 
 
 def type_name(kind: Any) -> str:
@@ -100,6 +58,14 @@ def range_text(bounds: tuple[Any, Any, bool, bool] | None) -> str:
     left = "(-∞" if low is None else ("[" if low_in else "(") + str(low)
     right = "∞)" if high is None else str(high) + ("]" if high_in else ")")
     return f"{left}, {right}"
+
+
+def allowed_text(f: dataclasses.Field[Any], bounds: tuple[Any, Any, bool, bool] | None) -> str:
+    """The range column: the interval of a number, or the names an option accepts."""
+    choices = choices_of(f)
+    if choices is None:
+        return range_text(bounds)
+    return ", ".join(f"`{choice}`" for choice in choices)
 
 
 def default_text(value: Any) -> str:
@@ -128,19 +94,18 @@ def field_rows(
 ) -> dict[str, list[str]]:
     """Section -> table rows, one per field of ``config_cls``; a field without help is an error."""
     hints = typing.get_type_hints(config_cls)
-    comments = comment_sections(config_cls)
     rows: dict[str, list[str]] = {}
     for f in dataclasses.fields(config_cls):
         help_text = f.metadata.get("help", "").strip()
         if not help_text:
-            raise ValueError(f"Config.{f.name} has no help: give it one with _opt(default, help)")
+            raise ValueError(f"Config.{f.name} has no help: declare it with option(..., help)")
         resume = "yes" if f.name in resumable else "no"
         row = (
             f'| <span id="{f.name.replace("_", "-")}"></span>{flag_text(f.name, hints[f.name])} '
             f"| {type_name(hints[f.name])} | {default_text(f.default)} "
-            f"| {range_text(ranges.get(f.name))} | {resume} | {cell(help_text)} |"
+            f"| {allowed_text(f, ranges.get(f.name))} | {resume} | {cell(help_text)} |"
         )
-        rows.setdefault(section_of(f.name, comments), []).append(row)
+        rows.setdefault(f.metadata["section"], []).append(row)
     return rows
 
 
@@ -169,17 +134,15 @@ def options_markdown(
         parts += [*command_rows(command, names), ""]
     header = "| option | type | default | range | resume | what |\n|---|---|---|---|---|---|"
     for section, rows in field_rows(config_cls, ranges, resumable).items():
-        parts += [f"## {TITLES.get(section, section.capitalize())}\n", header, *rows, ""]
+        parts += [f"## {SECTION[section].title}\n", table_note(section), "", header, *rows, ""]
     return "\n".join(parts)
 
 
 def evogan_options() -> str:
     from evogan.cli import train
-    from evogan.config import Config
-    from evogan.run.checkpoint import RESUMABLE_CHANGES
-    from evogan.run.wiring import RANGES
+    from evogan.config import RANGES, RESUMABLE, Config
 
-    return options_markdown(Config, RANGES, set(RESUMABLE_CHANGES), train)
+    return options_markdown(Config, RANGES, set(RESUMABLE), train)
 
 
 def on_files(files: Any, config: Any) -> Any:

@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from evogan.config import build_config
+from evogan.config import RESUMABLE, build_config
 from evogan.errors import EvoganError
 from evogan.run.engine import Evolution, build_keeper
 from evogan.run.wiring import Components
@@ -168,12 +168,7 @@ def resume(directory: Path, overrides: dict[str, Any] | None = None) -> Evolutio
     )
 
 
-RESUMABLE_CHANGES = {
-    "generations", "time_budget", "threshold", "progress", "sample_every", "checkpoint_every",
-    "sample_interval", "checkpoint_interval",
-    "data_dir", "device", "eval_every", "eval_samples", "threads", "mixture", "mixture_steps",
-    "backend", "ray_address", "ray_workers", "ray_transport", "tensorboard",
-}  # fmt: skip
+RESUMABLE_CHANGES = RESUMABLE  # declared on each field: option(..., resume=True)
 
 
 def check_overrides(overrides: dict[str, Any]) -> None:

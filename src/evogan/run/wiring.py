@@ -6,15 +6,15 @@ names, population size) before anything is written to the run directory.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
 
-from evogan.config import Config
+from evogan.config import RANGES as RANGES  # the docs and tests read it here
+from evogan.config import Config, validate
 from evogan.data import ImageDataset, load_dataset, parse_subset
 from evogan.data.dataset import FLOAT_BYTES, check_fits
 from evogan.errors import EvoganError
@@ -26,7 +26,6 @@ from evogan.genome import GenomeLayout
 from evogan.networks import Generator, GeneratorSpec, build_generator, parse_network
 from evogan.schedule import RunClock
 from evogan.trainers import Trainer, build_trainer
-from evogan.trainers.ga import check_choice
 from evogan.trainers.islands import IslandsTrainer
 
 SAMPLE_GRID = 64  # images in each sample grid, from one fixed latent batch
@@ -49,9 +48,8 @@ class Components:
 
     @classmethod
     def build(cls, config: Config) -> Components:
+        validate(config)  # ranges and choices, from the rules on the config's fields
         device = resolve_device(config.device)
-        check_numbers(config)
-        check_choice("fitness", config.fitness, FITNESS)
         subset = parse_subset(config.subset) if config.subset else None
         data = load_dataset(
             config.dataset, data_dir=config.data_dir, subset=subset, image_size=config.image_size
@@ -165,12 +163,10 @@ def build_scorer(
 
     ``rebuild`` is the trainer's ``(parents, lineage) -> population``, if it has one:
     Ray actors then get lineages instead of genomes (``--ray-transport compact``)."""
-    check_choice("backend", config.backend, ("local", "ray"))
     if config.backend == "local" or config.islands > 1:  # Ray islands score on their actors
         return LocalScorer(model, layout)
-    from evogan.distributed.scorer import TRANSPORTS, RayScorer, WorkerSpec
+    from evogan.distributed.scorer import RayScorer, WorkerSpec
 
-    check_choice("ray_transport", config.ray_transport, TRANSPORTS)
     if config.fitness in ON_FEATURES:
         raise EvoganError(
             f"--fitness {config.fitness}: reads critic features, which the Ray shard evaluator "
@@ -224,95 +220,12 @@ def choose_threads(threads: int | None, image_size: int) -> int:
 
 
 def resolve_device(name: str) -> torch.device:
-    if name not in ("cpu", "cuda"):
-        raise EvoganError(f"--device: unknown {name!r} (choose from cpu, cuda)")
     if name == "cuda" and not torch.cuda.is_available():
         raise EvoganError("--device cuda: no CUDA device is available on this machine")
     return torch.device(name)
 
 
-# option -> (lowest, highest, whether each bound is included); None: unbounded
-RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
-    "seed": (0, 2**32 - 1, True, True),  # torch takes 64 bits; Streams multiplies it by 1000
-    "population": (1, None, True, True),
-    "islands": (1, None, True, True),
-    "migration_every": (0, None, True, True),
-    "migrants": (1, None, True, True),
-    "generations": (1, None, True, True),
-    "samples_per_agent": (1, None, True, True),
-    "disc_batch": (1, None, True, True),
-    "latent_dim": (1, None, True, True),
-    "hidden": (1, None, True, True),
-    "channels": (1, None, True, True),
-    "basis_size": (1, None, True, True),
-    "dcgan_channels": (2, None, True, True),
-    "genome_dim": (1, None, True, True),
-    "tournament_size": (1, None, True, True),
-    "selection_fraction": (0, 1, False, True),
-    "crossover_rate": (0, 1, True, True),
-    "mutation_rate": (0, 1, True, True),
-    "mutation_sigma": (0, None, True, True),
-    "diversity_weight": (0, None, True, True),
-    "sigma_decay": (0, 1, False, True),
-    "sigma_min": (0, None, True, True),
-    "disc_lr": (0, None, False, True),
-    "disc_beta1": (0, 1, True, False),
-    "gen_lr": (0, None, False, True),
-    "gen_beta1": (0, 1, True, False),
-    "disc_dropout": (0, 1, True, False),
-    "disc_filters": (1, None, True, True),
-    "disc_steps": (0, None, True, True),
-    "sample_every": (0, None, True, True),
-    "checkpoint_every": (0, None, True, True),
-    "sample_interval": (0, None, True, True),
-    "checkpoint_interval": (0, None, True, True),
-    "eval_every": (0, None, True, True),
-    "mixture": (0, None, True, True),
-    "ray_workers": (1, None, True, True),
-    "mixture_steps": (0, None, True, True),
-    "threads": (1, 1024, True, True),  # torch takes a C int; each thread is an OS thread
-    "eval_samples": (10, None, True, True),
-    "time_budget": (0, None, False, True),
-    "es_sigma": (0, None, False, True),
-    "es_lr": (0, None, False, True),
-    "es_lr_decay": (0, 1, False, True),
-    "es_sigma_lr": (0, None, False, True),
-    "es_sigma_final": (0, None, False, True),
-    "es_lr_final": (0, None, False, True),
-    "es_beta1": (0, 1, True, False),
-    "es_max_speed": (0, None, False, True),
-    "disc_r1": (0, None, True, True),
-    "disc_r1_every": (1, None, True, True),
-    "disc_noise": (0, None, True, True),
-    "disc_target_accuracy": (0, 1, False, True),
-    "disc_replay": (0, None, True, True),
-    "keep_best": (0, None, True, True),
-    "keep_best_samples": (10, None, True, True),
-}
-
-
-def check_numbers(config: Config) -> None:
-    """Every numeric option within its range, before anything runs or is written."""
-    for f in fields(config):
-        value = getattr(config, f.name)
-        if isinstance(value, float) and not math.isfinite(value):  # nan passes every < and >
-            raise EvoganError(f"--{f.name.replace('_', '-')} must be a finite number, got {value}")
-    for name, (low, high, low_in, high_in) in RANGES.items():
-        value = getattr(config, name)
-        if value is None:
-            continue
-        too_low = low is not None and (value < low if low_in else value <= low)
-        too_high = high is not None and (value > high if high_in else value >= high)
-        if too_low or too_high:
-            left = "[" if low_in else "("
-            right = "]" if high_in else ")"
-            bounds = f"{left}{low if low is not None else '-inf'}, "
-            bounds += f"{high if high is not None else 'inf'}{right}"
-            raise EvoganError(f"--{name.replace('_', '-')} must be in {bounds}, got {value}")
-    if config.mixture == 1:
-        raise EvoganError("--mixture 1 is the single best generator: use 0, or 2 and more")
-    if config.init not in ("scaled", "normal"):
-        raise EvoganError(f"--init: unknown {config.init!r} (choose from scaled, normal)")
+check_numbers = validate  # the old name of the config's check, which tests import from here
 
 
 # Copies of the population a generation holds at once: parents, children, and
