@@ -1,7 +1,7 @@
 """Joining (or starting) Ray, and moving tensors through its object store.
 
-What the two Ray backends share: the shard evaluator
-(``evogan.distributed.scorer``) and islands as actors
+What the two Ray backends share, with the actor pool (``evogan.distributed.pool``):
+the shard scorer (``evogan.distributed.scorer``) and islands as actors
 (``evogan.distributed.islands``). Ray is imported only when one of them is used.
 
 Tensors travel as numpy arrays: Ray pickles a torch tensor by copying it on
@@ -20,7 +20,6 @@ import torch
 
 from evogan.errors import EvoganError
 
-ATTEMPTS = 3  # tries of one piece of work on fresh actors before the run gives up
 Genomes = torch.Tensor | np.ndarray  # [n, n_params]; numpy on the wire (read in place)
 
 
@@ -52,29 +51,6 @@ def connect(ray: Any, address: str | None, cpus: int) -> bool:
         where = f"--ray-address {address}" if address else "--backend ray (a local Ray)"
         raise EvoganError(f"{where}: cannot start Ray ({err})") from None
     return address is None
-
-
-class ActorPool:
-    """A run's actors on Ray, and Ray itself when the run started it (a local Ray)."""
-
-    def __init__(self, address: str | None) -> None:
-        self.ray = import_ray()
-        self.address = address
-        self.started_ray = False
-        self.actors: list[Any] = []
-
-    def join(self, cpus: int) -> None:
-        """Join the cluster, or start a local Ray of ``cpus`` CPUs."""
-        self.started_ray = connect(self.ray, self.address, cpus) or self.started_ray
-
-    def close(self) -> None:
-        """Stop the actors, and Ray itself if this pool started it."""
-        for actor in self.actors:
-            self.ray.kill(actor)
-        self.actors = []
-        if self.started_ray:
-            self.ray.shutdown()
-            self.started_ray = False
 
 
 def to_store(genomes: torch.Tensor) -> np.ndarray:
@@ -121,8 +97,6 @@ def _convert(value: Any, leaf: Any) -> Any:
 
 
 __all__ = [
-    "ATTEMPTS",
-    "ActorPool",
     "Genomes",
     "connect",
     "from_store",

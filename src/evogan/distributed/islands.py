@@ -9,8 +9,9 @@ generation later, then migrates on the ring itself every ``M`` generations
 store (read in place on one machine).
 
 Holding nothing between calls is what makes a lost worker harmless: the
-driver still has the inputs of the step that died, so a fresh actor runs it
-again and the run's result does not change. And since the islands draw from
+driver still has the inputs of the step that died, so another actor (a fresh
+one, or one that is left when a node has gone; ``evogan.distributed.pool``)
+runs it again and the run's result does not change. And since the islands draw from
 streams of their own, a run gives bit for bit the result of the same run with
 local islands at the same thread count. The price: on a cluster every
 generation moves each island's population to its machine and back.
@@ -25,8 +26,8 @@ from typing import Any
 
 import torch
 
-from evogan.distributed.cluster import ATTEMPTS, ActorPool, from_wire, leaves, to_wire
-from evogan.errors import EvoganError
+from evogan.distributed.cluster import from_wire, leaves, to_wire
+from evogan.distributed.pool import ActorPool
 from evogan.game.arena import Arena
 from evogan.game.critic import Critic
 from evogan.schedule import RunClock
@@ -66,7 +67,10 @@ class IslandWorker:
 
 
 class RayIslands(ActorPool):
-    """The ``IslandRunner`` of ``--backend ray``: island ``i`` steps on actor ``i``."""
+    """The ``IslandRunner`` of ``--backend ray``: island ``i`` steps on actor ``i`` (mod
+    the actors there are: after a lost node, some actors step two islands)."""
+
+    fresh_after_loss = True  # the state it returned may have gone with the actor's node
 
     def __init__(self, *, address: str | None, threads: int = 1) -> None:
         super().__init__(address)
@@ -80,63 +84,65 @@ class RayIslands(ActorPool):
         streams: Sequence[Streams], rngs: Sequence[torch.Tensor],
     ) -> tuple[list[Any], list[dict[str, float]], list[torch.Tensor]]:  # fmt: skip
         self.start(inner, arenas[0], len(states))
-        inputs = [
-            (self.stored(state), arena.critic, island_streams.state_dict(), rng, arena.clock.copy())
+        steps = [
+            IslandStep(self, state, (arena.critic, island_streams.state_dict(), rng,
+                                     arena.clock.copy()))
             for state, arena, island_streams, rng in zip(states, arenas, streams, rngs, strict=True)
-        ]
-        pending = [self.send(actor, args) for actor, args in zip(self.actors, inputs, strict=True)]
+        ]  # fmt: skip
+        results = self.run(steps, lambda actor, step, fresh: step.send(actor, fresh))
         after, metrics, rngs_after = [], [], []
-        for i, refs in enumerate(pending):
-            state_ref, (critic, streams_after, rng, island_metrics) = self.gather(
-                i, refs, inputs[i]
-            )
+        for i, (state, (critic, streams_after, rng, island_metrics)) in enumerate(results):
             arenas[i].critic.take(critic)
             streams[i].load_state_dict(streams_after)
-            after.append(from_wire(self.ray.get(state_ref)))
+            after.append(from_wire(state))
             metrics.append(island_metrics)
             rngs_after.append(rng)
-            pending[i] = state_ref
-        self.in_store = list(zip(after, pending, strict=True))
+        self.in_store = [(state, step.returned) for state, step in zip(after, steps, strict=True)]
         return after, metrics, rngs_after
 
-    def stored(self, state: Any) -> Any:
+    def stored(self, state: Any, *, fresh: bool = False) -> Any:
         """``state`` in the object store: as an actor returned it if it has not changed
-        since (no copy), else put there now (at first, and after a migration)."""
+        since (no copy), else (and when ``fresh``: that copy may have gone with its
+        node) put there now from the driver's copy."""
         for known, ref in self.in_store:
-            if known is state:
+            if known is state and not fresh:
                 return ref
         wire = to_wire(state)
         self.sent.append(sum(array.nbytes for array in leaves(wire)))
         return self.ray.put(wire)
 
-    def send(self, actor: Any, inputs: tuple[Any, ...]) -> Any:
-        """Start an island's step: two refs, the state (big, left in the store) and the rest."""
-        return actor.step.options(num_returns=2).remote(*inputs)
-
     def start(self, inner: Trainer, arena: Arena, islands: int) -> None:
         """Join (or start) Ray and create one actor per island, once."""
-        if self.actors:
+        if self.actors or self.queued:
             return
         self.join(islands * self.threads)
         self.setup = (self.ray.put(arena), inner)
-        self.actors = [self.new_actor() for _ in range(islands)]
+        self.spawn(islands)
 
     def new_actor(self) -> Any:
         assert self.setup is not None
         remote = self.ray.remote(num_cpus=self.threads, max_restarts=0)(IslandWorker)
         return remote.remote(*self.setup, self.threads)
 
-    def gather(self, island: int, refs: Any, inputs: tuple[Any, ...]) -> tuple[Any, StepRest]:
-        """The island's step (its state's ref, the rest); if its actor died, a fresh
-        one runs it again."""
-        for _ in range(ATTEMPTS):
-            try:
-                rest: StepRest = self.ray.get(refs[1])
-                return refs[0], rest
-            except self.ray.exceptions.RayActorError:
-                self.actors[island] = self.new_actor()
-                refs = self.send(self.actors[island], inputs)
-        raise EvoganError(f"Ray: island {island} failed on {ATTEMPTS} workers in a row")
+    def needs(self) -> dict[str, float]:
+        return {"CPU": float(self.threads)}
 
 
-__all__ = ["IslandWorker", "RayIslands"]
+@dataclasses.dataclass
+class IslandStep:
+    """One island's generation as a job of the pool: its state and the rest it needs."""
+
+    owner: RayIslands
+    state: Any
+    rest: tuple[Any, ...]
+    returned: Any = None  # the ref of the state it returned, once sent
+
+    def send(self, actor: Any, fresh: bool) -> Any:
+        """Start the step on ``actor``: refs of its next state and of the rest."""
+        state = self.owner.stored(self.state, fresh=fresh)
+        refs = actor.step.options(num_returns=2).remote(state, *self.rest)
+        self.returned = refs[0]
+        return refs
+
+
+__all__ = ["IslandStep", "IslandWorker", "RayIslands"]

@@ -9,10 +9,11 @@ its shard of the population with the same batched code as the local backend.
 
 Same seed, same result: shards start on the local evaluator's group
 boundaries, so every agent is scored in exactly the batches it would be
-scored in locally (bit-identical at the same torch thread count). A worker
-that dies mid-generation is replaced and its shard evaluated again, so the
-run's result does not change. This is the only module that imports Ray, and
-only when the backend is used.
+scored in locally (bit-identical at the same torch thread count), however
+many actors there are. A worker that dies mid-generation is replaced and its
+shard evaluated again; a node that goes with no room left for a replacement
+leaves its shards to the actors left (``evogan.distributed.pool``). Either
+way the run's result does not change.
 
 Compact transport (``--ray-transport compact``; ``auto``, the default, takes it
 when joining a cluster and full genomes on a local Ray): a trainer that
@@ -38,8 +39,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from evogan.distributed.cluster import ATTEMPTS, ActorPool, Genomes, from_store, to_store
-from evogan.errors import EvoganError
+from evogan.distributed.cluster import Genomes, from_store, to_store
+from evogan.distributed.pool import ActorPool
 from evogan.game.scoring import LocalScorer, group_size
 from evogan.genome import GenomeLayout
 from evogan.networks import GeneratorSpec, build_discriminator, build_generator
@@ -149,14 +150,17 @@ class RayScorer(ActorPool):
 
     def start(self) -> None:
         """Join (or start) Ray and create the actors, once."""
-        if self.actors:
+        if self.actors or self.queued:
             return
         self.join(self.workers * self.spec.threads)
-        self.actors = [self.new_actor() for _ in range(self.workers)]
+        self.spawn(self.workers)
 
     def new_actor(self) -> Any:
         remote = self.ray.remote(num_cpus=self.spec.threads, max_restarts=0)(ShardWorker)
         return remote.remote(self.spec)
+
+    def needs(self) -> dict[str, float]:
+        return {"CPU": float(self.spec.threads)}
 
     @torch.no_grad()
     def evaluate(
@@ -166,32 +170,16 @@ class RayScorer(ActorPool):
         discriminator: nn.Module,
         lineage: Any = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Score a shard per actor; a lost actor's shard is scored again on another."""
         self.start()
+        self.admit(0)  # the shards are cut for the actors there are now
         weights = self.ray.put({k: v.detach().cpu() for k, v in discriminator.state_dict().items()})
         bounds = shard_bounds(len(population), len(self.actors), group_size(latents.shape[0]))
         payload = Payload(self, weights, population.cpu(), latents.cpu(), lineage)
-        pending = [payload.send(self.actors[i], bounds[i]) for i in range(len(bounds))]
-        results = [self.gather(i, ref, payload, bounds[i]) for i, ref in enumerate(pending)]
+        results = self.run(bounds, payload.send)
         self.sent.append(payload.bytes)
         logits, spreads = zip(*results, strict=True)
         return torch.cat(logits), torch.cat(spreads)
-
-    def gather(
-        self, index: int, ref: Any, payload: Payload, bounds: tuple[int, int]
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The shard's result. An actor without the parents gets the whole population;
-        a dead one is replaced and the shard evaluated again."""
-        for _ in range(ATTEMPTS):
-            try:
-                result = self.ray.get(ref)
-            except self.ray.exceptions.RayActorError:
-                self.actors[index] = self.new_actor()
-                ref = payload.send(self.actors[index], bounds, whole=True)
-                continue
-            if result is not None:
-                return result
-            ref = payload.send(self.actors[index], bounds, whole=True)
-        raise EvoganError(f"Ray: shard {index} failed on {ATTEMPTS} workers in a row")
 
 
 class Payload:
@@ -210,8 +198,9 @@ class Payload:
         self.refs: dict[str, Any] = {}
         self.bytes = 0
 
-    def send(self, actor: Any, bounds: tuple[int, int], *, whole: bool = False) -> Any:
-        """Start scoring ``bounds`` on ``actor``: by lineage, whole population, or shard."""
+    def send(self, actor: Any, bounds: tuple[int, int], whole: bool = False) -> Any:
+        """Start scoring ``bounds`` on ``actor``: by lineage, or (``whole``: the actor
+        may lack the parents) the whole population, or the shard."""
         start, stop = bounds
         if self.lineage is not None and not whole and self.lineage.parent_seed is not None:
             self.bytes += len(pickle.dumps(self.lineage))
