@@ -207,3 +207,97 @@ def test_article_preset_has_the_articles_numbers():
     assert config.bias is False
     assert config.init == "normal"
     assert config.dataset == "mnist"
+
+
+# -- [section] tables ------------------------------------------------------------------------
+
+FLAT = """
+trainer = "es"
+population = 24
+es_sigma = 0.1
+es-lr = 0.05
+disc_lr = 0.001
+fitness = "accuracy"
+ray_workers = 3
+generator = "basis"
+gen_lr = 0.002
+islands = 2
+"""
+TABLES = """
+[trainer]
+trainer = "es"
+population = 24
+
+[es]
+sigma = 0.1
+es-lr = 0.05
+
+[critic]
+lr = 0.001
+fitness = "accuracy"
+
+[ray]
+workers = 3
+
+[generator]
+generator = "basis"
+lr = 0.002
+
+[islands]
+islands = 2
+"""
+
+
+def test_a_toml_in_tables_loads_equal_to_the_flat_one(tmp_path):
+    (tmp_path / "flat.toml").write_text(FLAT)
+    (tmp_path / "tables.toml").write_text(TABLES)
+    flat = build_config(("flat.toml", load_toml(tmp_path / "flat.toml")))
+    tables = build_config(("tables.toml", load_toml(tmp_path / "tables.toml")))
+    assert tables == flat
+    assert (tables.es_sigma, tables.disc_lr, tables.ray_workers, tables.gen_lr) == (
+        0.1, 0.001, 3, 0.002,
+    )  # fmt: skip
+    assert tables.generator == "basis" and tables.islands == 2 and tables != Config()
+
+
+def test_flat_keys_and_tables_mix_and_later_keys_win():
+    config = build_config(("f", {"es_sigma": 0.3, "es": {"sigma": 0.2}, "seed": 4}))
+    assert (config.es_sigma, config.seed) == (0.2, 4)
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_every_preset_written_in_tables_loads_equal(name):
+    config = build_config((f"--preset {name}", load_preset(name)))
+    text = to_toml(config)
+    assert "[es]" in text and "[critic]" in text
+    assert build_config(("config.toml", tomllib.loads(text))) == config
+
+
+def test_a_run_config_is_written_in_section_tables():
+    text = to_toml(Config(es_sigma=0.25))
+    tables = tomllib.loads(text)
+    assert tables["es"]["sigma"] == 0.25 and tables["critic"]["lr"] == Config().disc_lr
+    assert "es_sigma" not in text and "disc_lr" not in text
+
+
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        ({"es": {"population": 3}}, r"'population' in \[es\] \(it belongs in \[trainer\]\)"),
+        ({"es": {"colour": 1}}, r"'colour' in \[es\]$"),
+        ({"critic": {"es_sigma": 1.0}}, r"'es_sigma' in \[critic\] \(it belongs in \[es\]\)"),
+        ({"es": {"sigma": "big"}}, r"option 'es_sigma' must be float, got str 'big'"),
+        ({"es": {"sigma": {"x": 1}}}, r"option 'es_sigma' must be float"),
+    ],
+)
+def test_a_bad_key_in_a_table_names_the_file_table_and_key(layer, message):
+    with pytest.raises(EvoganError, match=message) as err:
+        build_config(("my.toml", layer))
+    assert str(err.value).startswith("my.toml: ")
+
+
+def test_a_table_under_a_name_that_is_no_section_is_an_unknown_option():
+    with pytest.raises(EvoganError, match=r"my\.toml: unknown option 'colours'"):
+        build_config(("my.toml", {"colours": {"red": 1}}))
+    with pytest.raises(EvoganError, match="option 'seed' must be int, got dict"):
+        build_config(("my.toml", {"seed": {"value": 1}}))

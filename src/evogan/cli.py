@@ -18,26 +18,63 @@ from typing import Any
 import click
 import numpy as np
 
-from evogan.config import Config, build_config, load_preset, load_toml, preset_names
+from evogan.config import (
+    SECTION,
+    Config,
+    build_config,
+    choices_of,
+    flag,
+    load_preset,
+    load_toml,
+    preset_names,
+)
 from evogan.errors import EvoganError
 from evogan.outputs.paths import check_directory, check_file, make_directory, writing
 
 FLAG_TYPES = {int: click.INT, float: click.FLOAT, str: click.STRING}
+COMMAND_SECTION = "Command"  # the --help heading of the options that are not config fields
+
+
+class Names(click.Choice[str]):
+    """A config option's choices; a wrong name is refused in the config's own words."""
+
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        return f"unknown {value!r} (choose from {', '.join(self.choices)})"
+
+
+class SectionedCommand(click.Command):
+    """``--help`` with one heading per config section (click has no option groups)."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        sections = {
+            f.name: SECTION[f.metadata["section"]].title for f in dataclasses.fields(Config)
+        }
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                title = sections.get(param.name or "", COMMAND_SECTION)
+                groups.setdefault(title, []).append(record)
+        for title, records in groups.items():
+            with formatter.section(title):
+                formatter.write_dl(records)
 
 
 def config_options(command: Any) -> Any:
-    """Decorate ``command`` with one ``--option`` per config field."""
+    """Decorate ``command`` with one ``--option`` per config field, its choices a ``Names``."""
     hints = typing.get_type_hints(Config)
     for f in reversed(dataclasses.fields(Config)):
         kind = hints[f.name]
         base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
-        flag = "--" + f.name.replace("_", "-")
+        name = flag(f.name)
         shown = "" if f.default is None else f" [default: {f.default}]"
         text = f.metadata["help"] + shown
+        choices = choices_of(f)
         if base is bool:
-            option = click.option(f"{flag}/--no-{flag[2:]}", f.name, default=None, help=text)
+            option = click.option(f"{name}/--no-{name[2:]}", f.name, default=None, help=text)
         else:
-            option = click.option(flag, f.name, type=FLAG_TYPES[base], default=None, help=text)
+            values = Names(choices) if choices is not None else FLAG_TYPES[base]
+            option = click.option(name, f.name, type=values, default=None, help=text)
         command = option(command)
     return command
 
@@ -48,7 +85,7 @@ def cli() -> None:
     """Evolve GAN generators with a genetic algorithm."""
 
 
-@cli.command()
+@cli.command(cls=SectionedCommand)
 @click.option("--preset", help=f"start from a shipped preset: {', '.join(preset_names())}")
 @click.option("--config", "config_file", type=click.Path(), help="TOML file of options")
 @click.option("--out", type=click.Path(), help="run directory [default: runs/<date-time>]")
@@ -216,12 +253,24 @@ def main() -> None:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         sys.exit(130)
+    except click.BadParameter as err:  # a value click refuses: one line, like the config's
+        click.echo(f"evogan: error: {bad_value(err)}", err=True)
+        sys.exit(2)
     except click.ClickException as err:
         err.show()
         sys.exit(err.exit_code)
     except EvoganError as err:
         click.echo(f"evogan: error: {err}", err=True)
         sys.exit(2)
+
+
+def bad_value(err: click.BadParameter) -> str:
+    """``--flag: what is wrong``, the shape of the config's own messages."""
+    param = err.param
+    if isinstance(err, click.MissingParameter) or param is None:
+        return err.format_message()
+    where = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+    return f"{where}: {err.message}"
 
 
 if __name__ == "__main__":
