@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from evogan.cli import cli, main
-from evogan.config import SECTIONS, Config, choices_of
+from evogan.config import SECTIONS, Config, choices_of, preset_names
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +83,11 @@ def test_a_bad_number_on_the_command_line_is_one_line(monkeypatch, capsys, tmp_p
     code, lines = run_main(monkeypatch, capsys, tmp_path, "train", "--population", "eight")
     assert code == 2
     assert lines == ["evogan: error: --population: 'eight' is not a valid integer."]
+
+
+def test_a_preset_is_one_of_the_shipped_ones(monkeypatch, capsys, tmp_path, help_text):
+    names = ", ".join(preset_names())
+    assert f"--preset [{names.replace(', ', '|')}]" in help_text
+    code, lines = run_main(monkeypatch, capsys, tmp_path, "train", "--preset", "nosuch")
+    assert code == 2
+    assert lines == [f"evogan: error: --preset: unknown 'nosuch' (choose from {names})"]

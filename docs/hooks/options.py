@@ -116,7 +116,9 @@ def command_rows(command: Any, config_names: set[str]) -> list[str]:
         if param.name in config_names or not getattr(param, "help", None):
             continue
         flags = " / ".join(f"`{opt}`" for opt in param.opts + param.secondary_opts)
-        rows.append(f"| {flags} | {cell(param.help)} |")
+        choices = getattr(param.type, "choices", None)  # a click.Choice: --preset
+        names = f": {', '.join(f'`{choice}`' for choice in choices)}" if choices else ""
+        rows.append(f"| {flags} | {cell(param.help + names)} |")
     return rows
 
 

@@ -86,7 +86,7 @@ def cli() -> None:
 
 
 @cli.command(cls=SectionedCommand)
-@click.option("--preset", help=f"start from a shipped preset: {', '.join(preset_names())}")
+@click.option("--preset", type=Names(preset_names()), help="start from a shipped preset")
 @click.option("--config", "config_file", type=click.Path(), help="TOML file of options")
 @click.option("--out", type=click.Path(), help="run directory [default: runs/<date-time>]")
 @click.option("--resume", type=click.Path(), help="continue the run in this directory")
