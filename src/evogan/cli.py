@@ -27,6 +27,7 @@ from evogan.config import (
     load_preset,
     load_toml,
     preset_names,
+    unknown_choice,
 )
 from evogan.errors import EvoganError
 from evogan.outputs.paths import check_directory, check_file, make_directory, writing
@@ -39,7 +40,7 @@ class Names(click.Choice[str]):
     """A config option's choices; a wrong name is refused in the config's own words."""
 
     def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
-        return f"unknown {value!r} (choose from {', '.join(self.choices)})"
+        return unknown_choice(value, tuple(map(str, self.choices)))
 
 
 class SectionedCommand(click.Command):

@@ -21,7 +21,16 @@ from evogan.config.files import (
     preset_names,
     to_toml,
 )
-from evogan.config.option import SECTION, SECTIONS, Range, Section, choices_of, flag, option
+from evogan.config.option import (
+    SECTION,
+    SECTIONS,
+    Range,
+    Section,
+    choices_of,
+    flag,
+    option,
+    unknown_choice,
+)
 from evogan.config.schema import DEFAULT_GENERATIONS, Config
 from evogan.config.validate import validate
 
@@ -51,5 +60,6 @@ __all__ = [
     "option",
     "preset_names",
     "to_toml",
+    "unknown_choice",
     "validate",
 ]

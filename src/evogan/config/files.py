@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from evogan.config.option import SECTION, SECTIONS
+from evogan.config.option import SECTION, SECTIONS, unknown_choice
 from evogan.config.schema import Config
 from evogan.errors import EvoganError
 
@@ -35,7 +35,7 @@ def preset_names() -> list[str]:
 
 def load_preset(name: str) -> dict[str, Any]:
     if name not in preset_names():
-        raise EvoganError(f"--preset: unknown {name!r} (choose from {', '.join(preset_names())})")
+        raise EvoganError(f"--preset: {unknown_choice(name, tuple(preset_names()))}")
     text = resources.files(PRESETS_PACKAGE).joinpath(f"{name}.toml").read_text()
     return tomllib.loads(text)
 

@@ -138,5 +138,10 @@ def registry(path: str) -> tuple[str, ...]:
     return tuple(getattr(importlib.import_module(module), name))
 
 
+def unknown_choice(value: object, choices: tuple[str, ...]) -> str:
+    """How a wrong name is refused, on the command line and in a file alike."""
+    return f"unknown {value!r} (choose from {', '.join(choices)})"
+
+
 def choice_error(name: str, value: object, choices: tuple[str, ...]) -> str:
-    return f"{flag(name)}: unknown {value!r} (choose from {', '.join(choices)})"
+    return f"{flag(name)}: {unknown_choice(value, choices)}"
