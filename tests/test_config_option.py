@@ -5,7 +5,18 @@ import math
 
 import pytest
 
-from evogan.config import RANGES, RESUMABLE, SECTIONS, Config, choices_of, option, validate
+from evogan.config import (
+    RANGES,
+    RESUMABLE,
+    SECTIONS,
+    Config,
+    build_config,
+    choices_of,
+    load_preset,
+    option,
+    preset_names,
+    validate,
+)
 from evogan.config.files import table_field
 from evogan.config.option import Range, parse_range, toml_key
 from evogan.errors import EvoganError
@@ -145,3 +156,8 @@ def test_section_gives_a_sections_options_by_their_table_keys():
     assert Config().section("critic")["lr"] == Config().disc_lr
     with pytest.raises(KeyError, match="nosuch"):
         Config().section("nosuch")
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_every_preset_passes_validation(name):
+    validate(build_config((f"--preset {name}", load_preset(name))))
