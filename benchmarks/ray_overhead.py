@@ -25,8 +25,22 @@ bottleneck when ``E * P / M`` falls below ``D + A``.
 Islands (``--islands 2``) are timed apart: local islands step one after the
 other in the driver with 2 threads, Ray islands each on an actor of its own.
 
+Every row carries a profile (medians per generation): the driver's critic
+step, its scoring call (for Ray: what sending the genomes or lineages costs,
+and the wait beyond the busiest actor's own work) and the rest (selection and
+breeding), and the seconds the busiest actor worked. It says where Ray's
+overhead goes.
+
+``--nodes N`` runs the same backends on a Ray cluster of N nodes on this
+machine (``ray.cluster_utils.Cluster``: a raylet and an object store each, a
+logical CPU for each Ray run of a group; the driver on a head node without
+CPUs), so that genomes and island states really move between object stores;
+written as ``ray_nodes.json``, with the nodes each run's actors landed on,
+the bytes that cross between nodes per agent and generation and the transfer
+rate they imply (the model's network term).
+
 Usage: python benchmarks/ray_overhead.py [--generations 10] [--population 1000]
-                                         [--smoke] [--out DIR]
+                                         [--nodes N] [--smoke] [--out DIR]
 """
 
 from __future__ import annotations
@@ -35,6 +49,8 @@ import argparse
 import json
 import statistics
 import time
+from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +61,69 @@ from common import MNIST_DIR, add_smoke_options, output_dir, write_result
 WARMUP = 2  # generations before timing: Ray actors start, the lineage chain begins
 BANDWIDTH = 125e6  # bytes/s of a 1 Gbit/s link, for the model's cluster column
 SMOKE = {"subset": "0:500"}  # MNIST images in a smoke run (else 0:5000)
+RAY_RUNS = 2  # Ray runs in a group (full and compact), each with an actor on every node
+STORE_BYTES = 2 * 1024**3  # object store of each node with --nodes (Ray's test default: 150 MiB)
+PHASES: defaultdict[str, float] = defaultdict(float)  # seconds of the generation being timed
+
+
+def timing(phase: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method``, adding its seconds to ``PHASES[phase]`` (calls inside it not twice)."""
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        if PHASES[f"in {phase}"]:
+            return method(*args, **kwargs)
+        PHASES[f"in {phase}"], began = 1, time.perf_counter()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            PHASES[phase] += time.perf_counter() - began
+            PHASES[f"in {phase}"] = 0
+
+    return timed
+
+
+def busy_actor(cls: type, methods: list[str]) -> type:
+    """``cls`` (a Ray actor class) that counts the seconds its ``methods`` run."""
+
+    class Busy(cls):  # type: ignore[valid-type, misc]
+        busy, depth = 0.0, 0
+
+        def take_busy(self) -> float:
+            busy, self.busy = self.busy, 0.0
+            return busy
+
+        def node(self) -> str:
+            import ray
+
+            return str(ray.get_runtime_context().get_node_id())
+
+    def timed(method: Callable[..., Any]) -> Callable[..., Any]:
+        def run(self: Any, *args: Any) -> Any:
+            self.depth, began = self.depth + 1, time.perf_counter()
+            try:
+                return method(self, *args)
+            finally:
+                self.depth -= 1
+                self.busy += 0.0 if self.depth else time.perf_counter() - began
+
+        return run
+
+    for name in methods:
+        setattr(Busy, name, timed(getattr(cls, name)))
+    return Busy
+
+
+def instrument() -> None:
+    """Time the driver's critic step and scoring calls, what sending to actors costs,
+    and the actors' own work (their classes, as evogan creates them)."""
+    from evogan.distributed import islands, scorer
+    from evogan.game.arena import Arena
+
+    Arena.train_critic = timing("critic", Arena.train_critic)  # type: ignore[method-assign]
+    scorer.Payload.send = timing("send", scorer.Payload.send)  # type: ignore[method-assign]
+    scorer.ShardWorker = busy_actor(scorer.ShardWorker,  # type: ignore[misc]
+                                    ["evaluate", "evaluate_whole", "evaluate_bred"])  # fmt: skip
+    islands.IslandWorker = busy_actor(islands.IslandWorker, ["step"])  # type: ignore[misc]
 
 
 def start(population: int, options: dict[str, Any]) -> Any:
@@ -73,14 +152,44 @@ class Timed:
             began = time.perf_counter()
             result = inner(*args)
             self.evaluating.append(time.perf_counter() - began)
+            PHASES["scoring"] += self.evaluating[-1]  # islands: one call per island
             return result
 
         self.evaluator.evaluate = timed
+        self.phases: list[dict[str, float]] = []
+        self.actor_nodes = 0  # nodes the run's actors are on
 
     def step(self) -> None:
+        PHASES.clear()
         began = time.perf_counter()
         self.run.step()
         self.seconds.append(time.perf_counter() - began)
+        phases = {k: v for k, v in PHASES.items() if not k.startswith("in ")}
+        self.phases.append(phases | {"actor": self.busiest_actor()})
+
+    def busiest_actor(self) -> float:
+        """Seconds the busiest of the run's actors worked in this generation (0: none)."""
+        pools = [self.evaluator, getattr(self.run.parts.trainer, "runner", None)]
+        actors = [actor for pool in pools for actor in getattr(pool, "actors", [])]
+        if not actors:
+            return 0.0
+        import ray
+
+        self.actor_nodes = len(set(ray.get([actor.node.remote() for actor in actors])))
+        return max(ray.get([actor.take_busy.remote() for actor in actors]))
+
+    def profile(self) -> dict[str, float]:
+        """Medians after warm-up: the driver's critic step, scoring call (sending, and
+        the wait beyond the busiest actor), the rest (selection, breeding), the actor."""
+        rows = []
+        for seconds, phases in list(zip(self.seconds, self.phases, strict=True))[WARMUP:]:
+            critic, send, actor = (phases.get(k, 0.0) for k in ("critic", "send", "actor"))
+            scoring = phases.get("scoring", 0.0)  # none: islands that score on actors
+            beyond = max(0.0, scoring - send - actor) if actor else 0.0
+            rows.append({"critic": critic, "scoring_call": scoring, "sending": send,
+                         "waiting_beyond_actor": beyond, "rest": seconds - critic - scoring,
+                         "busiest_actor": actor})  # fmt: skip
+        return {key: statistics.median(row[key] for row in rows) for key in rows[0]}
 
     def close(self) -> None:
         for part in (self.evaluator, self.run.parts.trainer):
@@ -106,7 +215,19 @@ def measure_together(
         timed.close()
         seconds = timed.seconds[WARMUP:]
         sent = getattr(timed.evaluator, "sent", [])
+        runner = getattr(timed.run.parts.trainer, "runner", None)
+        # what crosses between machines a generation: genomes or lineages to the actors,
+        # and (islands) the states the driver reads back and those it puts (amortised)
+        received = getattr(runner, "received", [])[WARMUP:]
+        moved = (
+            (statistics.median(sent[WARMUP:]) if sent else 0)
+            + (statistics.median(received) if received else 0)
+            + sum(getattr(runner, "sent", [])) / len(timed.seconds)
+        )
         rows[name] = {
+            "network_bytes_per_agent": moved / population,
+            "actor_nodes": timed.actor_nodes,
+            "profile": timed.profile(),
             "seconds_per_generation": statistics.median(seconds),
             # islands on Ray actors score there, not through the driver's evaluator
             "evaluation_seconds": (
@@ -124,6 +245,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generations", type=int, default=None, help="10 (smoke: 1)")
     parser.add_argument("--population", type=int, default=None, help="1000 (smoke: 20)")
+    parser.add_argument("--nodes", type=int, default=0,
+                        help="a Ray cluster of N one-CPU nodes on this machine")  # fmt: skip
     parser.add_argument("--refit", type=Path, help="only recompute the model of this result")
     add_smoke_options(parser)
     args = parser.parse_args()
@@ -135,36 +258,89 @@ def main() -> None:
     sizes = SMOKE if args.smoke else {}
     import ray
 
-    # one Ray for every run (logical CPUs: the runs take turns), which evogan joins;
-    # workers at normal priority, as in the local Ray that evogan starts itself
-    ray.init(num_cpus=16, include_dashboard=False, log_to_driver=False, configure_logging=False,
-             _system_config={"worker_niceness": 0})  # fmt: skip
-    groups = []
-    for cores in (1, 2):
-        ray_options = {"threads": cores, "backend": "ray", "ray_workers": cores}
-        groups.append((cores, cores, {
-            "local": {"threads": cores},
-            "ray full": ray_options | {"ray_transport": "full"},
-            "ray compact": ray_options | {"ray_transport": "compact"},
-        }))  # fmt: skip
-    # two islands of 500 agents, migrating every 2 generations: one after the other in
-    # this process (2 threads), or each on an actor of its own (1 thread each)
-    islands = {"islands": 2, "migration_every": 2, "migrants": min(10, population // 10)}
-    groups.append((2, 2, {"local islands": {"threads": 2} | islands,
-                          "ray islands": {"threads": 1, "backend": "ray"} | islands}))  # fmt: skip
+    instrument()
+    cluster = start_ray(args.nodes)
     rows = []
-    for cores, threads, settings in groups:
+    for cores, threads, settings in groups(args.nodes, population):
         settings = {name: options | sizes for name, options in settings.items()}
         measured = measure_together(population, generations, threads, settings)
         for backend, row in measured.items():
             rows.append({"backend": backend, "cores": cores} | row)
             print(f"{backend:>13} on {cores} core(s): {row['seconds_per_generation']:.2f} s/gen, "
-                  f"overhead {row['overhead']:+.1%}", flush=True)  # fmt: skip
+                  f"overhead {row['overhead']:+.1%}; {row['profile']}", flush=True)  # fmt: skip
     ray.shutdown()
+    if cluster is not None:
+        cluster.shutdown()
     command = (f"python benchmarks/ray_overhead.py --generations {generations} "
-               f"--population {population}" + (" --smoke" if args.smoke else ""))  # fmt: skip
-    write_result("ray_overhead", {"command": command, "population": population, "rows": rows,
-                                  "model": model(rows, population)}, output_dir(args))  # fmt: skip
+               f"--population {population}" + (f" --nodes {args.nodes}" if args.nodes else "")
+               + (" --smoke" if args.smoke else ""))  # fmt: skip
+    result = {"command": command, "population": population, "rows": rows}
+    if args.nodes:
+        result |= {"nodes": args.nodes, "network": network(rows, population)}
+    else:
+        result |= {"model": model(rows, population)}
+    write_result("ray_nodes" if args.nodes else "ray_overhead", result, output_dir(args))
+
+
+def start_ray(nodes: int) -> Any:
+    """One Ray for every run (logical CPUs: the runs take turns), which evogan joins:
+    one node, or a ``Cluster`` of ``nodes`` one-CPU nodes and a head without CPUs.
+    Workers at normal priority, as in the local Ray that evogan starts itself."""
+    import ray
+
+    quiet = {"include_dashboard": False, "_system_config": {"worker_niceness": 0}}
+    if not nodes:
+        ray.init(num_cpus=16, log_to_driver=False, configure_logging=False, **quiet)
+        return None
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0,
+                      "object_store_memory": STORE_BYTES} | quiet)  # fmt: skip
+    for _ in range(nodes):  # a logical CPU for each Ray run of a group (they take turns)
+        cluster.add_node(num_cpus=RAY_RUNS, object_store_memory=STORE_BYTES)
+    cluster.wait_for_nodes()
+    ray.init(address=cluster.address, log_to_driver=False, configure_logging=False)
+    return cluster
+
+
+def groups(nodes: int, population: int) -> list[tuple[int, int, dict[str, dict[str, Any]]]]:
+    """(cores, driver threads, runs) of each group: local, Ray with full genomes and with
+    compact lineages on 1 and 2 cores (or the N nodes), then islands, one per core
+    (node), migrating every 2 generations: one after the other in this process, or
+    each on an actor of its own (1 thread each)."""
+    found = []
+    for cores in (nodes,) if nodes else (1, 2):
+        ray_options = {"threads": cores, "backend": "ray", "ray_workers": cores}
+        found.append((cores, cores, {
+            "local": {"threads": cores},
+            "ray full": ray_options | {"ray_transport": "full"},
+            "ray compact": ray_options | {"ray_transport": "compact"},
+        }))  # fmt: skip
+    k = nodes or 2
+    islands = {"islands": k, "migration_every": 2, "migrants": min(10, population // 10)}
+    found.append((k, k, {"local islands": {"threads": k} | islands,
+                         "ray islands": {"threads": 1, "backend": "ray"} | islands}))  # fmt: skip
+    return found
+
+
+def network(rows: list[dict[str, Any]], population: int) -> list[dict[str, Any]]:
+    """The model's network term against the cluster: per Ray row, the bytes moved
+    between nodes per generation, the seconds beyond the busiest actor's work (sending,
+    waiting; islands: all the driver waits beyond it), the rate that implies, and what
+    the model charges for the same bytes at ``BANDWIDTH``."""
+    found = []
+    for row in rows:
+        if not row["backend"].startswith("ray"):
+            continue
+        moved = row["network_bytes_per_agent"] * population
+        p = row["profile"]
+        beyond = (p["sending"] + p["waiting_beyond_actor"] if row["backend"] != "ray islands"
+                  else p["rest"] - p["busiest_actor"])  # fmt: skip
+        found.append({"backend": row["backend"], "bytes_per_generation": moved,
+                      "seconds_beyond_actor": beyond,
+                      "implied_bytes_per_s": moved / beyond if beyond > 0 else None,
+                      "model_seconds_at_bandwidth": moved / BANDWIDTH})  # fmt: skip
+    return found
 
 
 def model(rows: list[dict[str, Any]], population: int) -> dict[str, Any]:

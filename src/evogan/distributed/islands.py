@@ -78,6 +78,7 @@ class RayIslands(ActorPool):
         self.setup: tuple[Any, Trainer] | None = None  # the arena (in the store), the trainer
         self.in_store: list[tuple[Any, Any]] = []  # (state, its ref) as the actors returned them
         self.sent: list[int] = []  # bytes of island state put in the store, per put
+        self.received: list[int] = []  # bytes of island state the driver read, per generation
 
     def __call__(
         self, inner: Trainer, states: Sequence[Any], arenas: Sequence[Arena],
@@ -90,6 +91,7 @@ class RayIslands(ActorPool):
             for state, arena, island_streams, rng in zip(states, arenas, streams, rngs, strict=True)
         ]  # fmt: skip
         results = self.run(steps, lambda actor, step, fresh: step.send(actor, fresh))
+        self.received.append(sum(a.nbytes for state, _ in results for a in leaves(state)))
         after, metrics, rngs_after = [], [], []
         for i, (state, (critic, streams_after, rng, island_metrics)) in enumerate(results):
             arenas[i].critic.take(critic)
