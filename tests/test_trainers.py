@@ -98,7 +98,7 @@ def test_es_needs_an_even_population():
 @pytest.mark.parametrize("agents", [1, 3])
 def test_a_few_agents_draw_the_critics_fakes_as_many_agents_would(agents):
     """The whole-batch path for small populations gives the per-agent path's images."""
-    from evogan import arena as arena_module
+    from evogan.game import arena as arena_module
     from evogan.streams import Streams
 
     run = Evolution.start(Config(**{**TINY, "disc_batch": 32}))

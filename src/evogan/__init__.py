@@ -1,4 +1,4 @@
-"""evogan: evolve GAN generators with a genetic algorithm on an ordinary computer.
+"""evogan: evolve GAN generators (GA, ES, the E-GAN hybrid, or gradient training) on a CPU.
 
 >>> import evogan
 >>> result = evogan.evolve(population=32, generations=5, progress=False)

@@ -33,6 +33,10 @@ class Scorer(Protocol):
         from an earlier one; a remote backend may send it instead of the genomes."""
         ...
 
+    def close(self) -> None:
+        """Stop the backend's workers (Ray actors); they start again if it is used again."""
+        ...
+
 
 class LocalScorer:
     """Generator forward for all agents, then one discriminator pass over all fakes.
@@ -44,6 +48,9 @@ class LocalScorer:
     def __init__(self, model: Generator, layout: GenomeLayout) -> None:
         self.model = model
         self.layout = layout
+
+    def close(self) -> None:
+        """Nothing to stop: scoring ran in this process."""
 
     @torch.no_grad()
     def evaluate(

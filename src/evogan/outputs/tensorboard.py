@@ -56,7 +56,7 @@ class TensorBoard:
         for name, value in metrics.items():
             if name != "generation":
                 self.writer.add_scalar(name, value, step)
-        fitness = getattr(run.state, "fitness", None)
+        fitness = run.parts.trainer.agent_fitness(run.state)
         if fitness is not None and torch.isfinite(fitness).all():
             self.writer.add_histogram("fitness/agents", fitness, step)
         self.grids.maybe(step, lambda: self.add_grid(run))

@@ -42,8 +42,7 @@ def top_genomes(run: Evolution, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     evolved apart. Scored by the run's critic on streams of their own, so that
     the run's streams (and a later ``--resume``) are untouched.
     """
-    islands = getattr(run.state, "islands", None)
-    groups = [island.population for island in islands] if islands else [run.state.population]
+    groups = run.parts.trainer.groups(run.state)
     pool = torch.cat([*groups, run.best_genome[None]])  # last: it is island 0's if none has it
     ids = [torch.full((len(g),), i) for i, g in enumerate(groups)]
     group_of = torch.cat([*ids, torch.zeros(1, dtype=torch.long)])

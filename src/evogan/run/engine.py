@@ -117,11 +117,7 @@ class Evolution:
 
     def island_bests(self) -> list[tuple[torch.Tensor, float]]:
         """Each island's best genome and fitness (by its own critic); [] without islands."""
-        islands = getattr(self.state, "islands", None)
-        if islands is None:
-            return []
-        inner = self.parts.trainer.inner  # type: ignore[attr-defined]
-        return [inner.best(island) for island in islands]
+        return self.parts.trainer.island_bests(self.state)
 
 
 @dataclass(frozen=True)
@@ -189,10 +185,9 @@ def evolve_run(run: Evolution, callbacks: Sequence[Callback] = ()) -> Result:
         return _loop(run, callbacks)
     finally:
         torch.set_num_threads(caller_threads)
-        for part in (run.parts.arena.scorer, run.parts.trainer):
-            close = getattr(part, "close", None)
-            if close is not None:  # a Ray backend stops its actors (it restarts if used again)
-                close()
+        # a Ray backend stops its actors (it restarts if used again)
+        run.parts.arena.scorer.close()
+        run.parts.trainer.close()
 
 
 def _loop(run: Evolution, callbacks: Sequence[Callback]) -> Result:

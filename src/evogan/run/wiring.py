@@ -68,7 +68,7 @@ class Components:
         )
         images = data.images.to(device)
         trainer = build_run_trainer(config, layout, island_critics(config, data.image_size, device))
-        rebuild = getattr(trainer, "rebuild", None)
+        rebuild = trainer.rebuilder()
         scorer = build_scorer(config, spec, data.image_size, model, layout, rebuild)
         arena = Arena(
             model=model,

@@ -37,6 +37,7 @@ from evogan.errors import EvoganError
 from evogan.game.arena import Arena, worst_for_nonfinite
 from evogan.genome import GenomeLayout
 from evogan.streams import Streams
+from evogan.trainers.base import Trainer, population_metrics
 from evogan.trainers.optimizers import adam
 
 LOSSES = ("nonsaturating", "minimax", "least-squares")
@@ -68,7 +69,7 @@ class EGANState:
 
 
 @dataclass(frozen=True)
-class EGANTrainer:
+class EGANTrainer(Trainer):
     layout: GenomeLayout
     parents: int
     lr: float
@@ -140,10 +141,7 @@ class EGANTrainer:
             fitness=fitness,
         )
         chosen = torch.bincount(loss_of[survivors], minlength=len(LOSSES)) / len(survivors)
-        metrics = {
-            "fitness/best": fitness.max().item(),
-            "fitness/mean": fitness.mean().item(),
-            "fitness/std": fitness.std().item() if len(fitness) > 1 else 0.0,
+        metrics = population_metrics(fitness) | {
             "egan/quality": quality[survivors].mean().item(),
             "egan/diversity": diversity[survivors].mean().item(),
             **{f"egan/survivors_{name}": float(chosen[i]) for i, name in enumerate(LOSSES)},
@@ -152,6 +150,9 @@ class EGANTrainer:
 
     def best(self, state: EGANState) -> tuple[torch.Tensor, float]:
         return state.parents[0], state.best_fitness
+
+    def agent_fitness(self, state: EGANState) -> torch.Tensor | None:
+        return state.fitness
 
     def state_dict(self, state: EGANState) -> dict[str, Any]:
         return dataclasses.asdict(state)

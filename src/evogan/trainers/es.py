@@ -36,6 +36,7 @@ from evogan.game.arena import Arena
 from evogan.genome import GenomeLayout
 from evogan.schedule import anneal
 from evogan.streams import Streams
+from evogan.trainers.base import Trainer, population_metrics
 from evogan.trainers.ga import check_choice
 from evogan.trainers.optimizers import adam, clipup
 
@@ -59,7 +60,7 @@ class ESState:
 
 
 @dataclass(frozen=True)
-class ESTrainer:
+class ESTrainer(Trainer):
     layout: GenomeLayout
     population_size: int
     sigma0: float
@@ -171,10 +172,7 @@ class ESTrainer:
             next_state, population=population, best_fitness=float(fitness[0]),
             fitness=fitness[1:],
         )  # fmt: skip
-        metrics = {
-            "fitness/best": fitness.max().item(),
-            "fitness/mean": fitness[1:].mean().item(),
-            "fitness/std": fitness[1:].std().item(),
+        metrics = population_metrics(fitness[1:], best=fitness.max().item()) | {
             "fitness/center": float(fitness[0]),
             **es_metrics,
         }
@@ -182,6 +180,9 @@ class ESTrainer:
 
     def best(self, state: ESState) -> tuple[torch.Tensor, float]:
         return state.mean * self.scale, state.best_fitness
+
+    def agent_fitness(self, state: ESState) -> torch.Tensor | None:
+        return state.fitness
 
     def state_dict(self, state: ESState) -> dict[str, Any]:
         return dataclasses.asdict(state)

@@ -22,6 +22,7 @@ from evogan.game.arena import Arena
 from evogan.genome import GenomeLayout
 from evogan.schedule import anneal
 from evogan.streams import Streams
+from evogan.trainers.base import Rebuild, Trainer, population_metrics
 from evogan.trainers.operators import (
     CROSSOVER,
     MUTATION,
@@ -172,12 +173,7 @@ def tell(
         generation=lineage.generation,
         lineage=lineage,
     )
-    metrics = {
-        "fitness/best": fitness.max().item(),
-        "fitness/mean": fitness.mean().item(),
-        "fitness/std": fitness.std().item() if len(fitness) > 1 else 0.0,
-        "mutation/sigma": lineage.sigma.mean().item(),
-    }
+    metrics = population_metrics(fitness) | {"mutation/sigma": lineage.sigma.mean().item()}
     return next_state, metrics
 
 
@@ -270,7 +266,7 @@ def best(state: GAState, fitness: torch.Tensor) -> tuple[torch.Tensor, float]:
 
 
 @dataclass(frozen=True)
-class GATrainer:
+class GATrainer(Trainer):
     """The GA behind the trainer interface (``--trainer ga``)."""
 
     params: GAParams
@@ -300,8 +296,14 @@ class GATrainer:
         return next_state, {**metrics, **critic_metrics, **score_metrics}
 
     def rebuild(self, parents: torch.Tensor, lineage: Lineage) -> torch.Tensor:
-        """The population ``lineage`` describes, from its parents (for remote evaluators)."""
+        """The population ``lineage`` describes, from its parents (for remote scorers)."""
         return breed(self.params, parents, lineage)
+
+    def rebuilder(self) -> Rebuild:
+        return self.rebuild
+
+    def agent_fitness(self, state: GAState) -> torch.Tensor | None:
+        return state.fitness
 
     def best(self, state: GAState) -> tuple[torch.Tensor, float]:
         genome = state.best if state.best is not None else state.population[0]

@@ -23,6 +23,7 @@ from evogan.errors import EvoganError
 from evogan.game.arena import Arena
 from evogan.genome import GenomeLayout, generate
 from evogan.streams import Streams
+from evogan.trainers.base import Trainer, population_metrics
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class GradientState:
 
 
 @dataclass(frozen=True)
-class GradientTrainer:
+class GradientTrainer(Trainer):
     layout: GenomeLayout
     lr: float
     beta1: float
@@ -84,7 +85,7 @@ class GradientTrainer:
         next_state = dataclasses.replace(
             state, generation=state.generation + 1, best_fitness=fitness
         )
-        metrics = {"fitness/best": fitness, "fitness/mean": fitness, "fitness/std": 0.0}
+        metrics = population_metrics(torch.tensor([fitness]))
         return next_state, {**metrics, "gen/loss": loss.item(), **critic_metrics}
 
     def best(self, state: GradientState) -> tuple[torch.Tensor, float]:

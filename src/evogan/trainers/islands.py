@@ -55,7 +55,8 @@ from evogan.game.arena import Arena
 from evogan.game.critic import Critic
 from evogan.genome import GenomeLayout
 from evogan.streams import Streams
-from evogan.trainers import Trainer, build_trainer
+from evogan.trainers import build_trainer
+from evogan.trainers.base import Rebuild, Trainer
 from evogan.trainers.es import ESState, ESTrainer
 from evogan.trainers.ga import GAState
 from evogan.trainers.operators import elite_indices
@@ -134,31 +135,42 @@ class IslandsState:
 
 class IslandRunner(Protocol):
     """Steps every island once: ``(inner, states, arenas, streams, rngs) -> (states,
-    metrics, rngs)``. Critics and streams change in place; ``rngs`` are torch RNG states."""
+    metrics, rngs)``. Critics and streams change in place; ``rngs`` are torch RNG states.
+    ``close`` stops its workers, if it has any."""
 
     def __call__(
         self, inner: Trainer, states: Sequence[Any], arenas: Sequence[Arena],
         streams: Sequence[Streams], rngs: Sequence[torch.Tensor],
     ) -> tuple[list[Any], list[dict[str, float]], list[torch.Tensor]]: ...  # fmt: skip
 
+    def close(self) -> None: ...
 
-def local_islands(
-    inner: Trainer, states: Sequence[Any], arenas: Sequence[Arena],
-    streams: Sequence[Streams], rngs: Sequence[torch.Tensor],
-) -> tuple[list[Any], list[dict[str, float]], list[torch.Tensor]]:  # fmt: skip
+
+class LocalIslands:
     """The islands one after the other in this process, each with its own dropout RNG."""
-    after, metrics, rngs_after = [], [], []
-    for state, arena, island_streams, rng in zip(states, arenas, streams, rngs, strict=True):
-        torch.set_rng_state(rng)
-        next_state, island_metrics = inner.step(state, arena, island_streams)
-        after.append(next_state)
-        metrics.append(island_metrics)
-        rngs_after.append(torch.get_rng_state())
-    return after, metrics, rngs_after
+
+    def __call__(
+        self, inner: Trainer, states: Sequence[Any], arenas: Sequence[Arena],
+        streams: Sequence[Streams], rngs: Sequence[torch.Tensor],
+    ) -> tuple[list[Any], list[dict[str, float]], list[torch.Tensor]]:  # fmt: skip
+        after, metrics, rngs_after = [], [], []
+        for state, arena, island_streams, rng in zip(states, arenas, streams, rngs, strict=True):
+            torch.set_rng_state(rng)
+            next_state, island_metrics = inner.step(state, arena, island_streams)
+            after.append(next_state)
+            metrics.append(island_metrics)
+            rngs_after.append(torch.get_rng_state())
+        return after, metrics, rngs_after
+
+    def close(self) -> None:
+        """Nothing to stop: the islands ran in this process."""
+
+
+local_islands = LocalIslands()
 
 
 @dataclass(frozen=True)
-class IslandsTrainer:
+class IslandsTrainer(Trainer):
     """``--islands K``: K islands of the configured trainer behind the trainer interface."""
 
     inner: Trainer  # one island's trainer (population // K agents); stateless, so shared
@@ -249,9 +261,7 @@ class IslandsTrainer:
 
     def close(self) -> None:
         """Stop the runner's workers, if it has any (Ray actors)."""
-        close = getattr(self.runner, "close", None)
-        if close is not None:
-            close()
+        self.runner.close()
 
     def migrate(self, before: list[Any], after: list[Any]) -> list[Any]:
         """Island i's best go to island (i + 1) % K; all leave before any arrive."""
@@ -264,10 +274,18 @@ class IslandsTrainer:
             for i, island in enumerate(after)
         ]
 
-    @property
-    def rebuild(self) -> Callable[[torch.Tensor, Any], torch.Tensor] | None:
+    def rebuilder(self) -> Rebuild | None:
         """The inner trainer's (a GA island's lineage rebuilds it on a Ray actor)."""
-        return getattr(self.inner, "rebuild", None)
+        return self.inner.rebuilder()
+
+    def agent_fitness(self, state: IslandsState) -> torch.Tensor | None:
+        return state.fitness
+
+    def groups(self, state: IslandsState) -> list[torch.Tensor]:
+        return [island.population for island in state.islands]
+
+    def island_bests(self, state: IslandsState) -> list[tuple[torch.Tensor, float]]:
+        return [self.inner.best(island) for island in state.islands]
 
     def best(self, state: IslandsState) -> tuple[torch.Tensor, float]:
         """The best genome of the island whose best fitness is highest (first on ties)."""
