@@ -244,6 +244,16 @@ def main() -> None:
             lambda r: quality_table(r) + mixture_table(r),
         ),
         (
+            "An hour: the mnist preset against the DCGAN for 60 minutes (MNIST)",
+            "quality_60min",
+            quality_table,
+        ),
+        (
+            "Third seed of the preset and the DCGAN; the hybrid kept and with lazy R1 (MNIST)",
+            "quality_seed2",
+            lambda r: quality_table(r) + mixture_table(r),
+        ),
+        (
             "Quality against generations: 12,000-generation probes (MNIST)",
             "quality_long_probe",
             quality_table,
