@@ -290,7 +290,9 @@ def start_ray(nodes: int) -> Any:
 
     quiet = {"include_dashboard": False, "_system_config": {"worker_niceness": 0}}
     if not nodes:
-        ray.init(num_cpus=16, log_to_driver=False, configure_logging=False, **quiet)
+        ray.init(
+            address="local", num_cpus=16, log_to_driver=False, configure_logging=False, **quiet
+        )
         return None
     from ray.cluster_utils import Cluster
 

@@ -67,6 +67,12 @@ def ray_session() -> Iterator[None]:
     """One local Ray for the tests that need it (starting it costs seconds); evogan
     joins it instead of starting its own."""
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.init(
+        address="local",
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+    )
     yield
     ray.shutdown()
