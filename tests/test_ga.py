@@ -7,7 +7,7 @@ import pytest
 import torch
 from conftest import gen, make_generator
 
-from evogan.config import Config
+from evogan.config import Config, validate
 from evogan.errors import EvoganError
 from evogan.genome import GenomeLayout
 from evogan.trainers import ga
@@ -148,7 +148,7 @@ def test_smallest_population_that_fits():
 )
 def test_unknown_operator_names(option, value):
     with pytest.raises(EvoganError) as err:
-        ga.GAParams.from_config(Config(**{**BASE, option: value}), LAYOUT)
+        validate(Config(**{**BASE, option: value}))  # the rule on the field, before any GA
     assert "--" + option.replace("_", "-") in str(err.value) and value in str(err.value)
 
 

@@ -37,7 +37,6 @@ from evogan.genome import GenomeLayout
 from evogan.schedule import anneal
 from evogan.streams import Streams
 from evogan.trainers.base import Trainer, population_metrics
-from evogan.trainers.ga import check_choice
 from evogan.trainers.optimizers import adam, clipup
 
 ADAPTATIONS = ("none", "snes", "pgpe")
@@ -81,8 +80,6 @@ class ESTrainer(Trainer):
                 f"--population {config.population}: evolution strategies sample antithetic "
                 "pairs, so the population must be even and at least 2"
             )
-        check_choice("es_adapt", config.es_adapt, ADAPTATIONS)
-        check_choice("es_optimizer", config.es_optimizer, OPTIMIZERS)
         sigma_lr = config.es_sigma_lr
         if sigma_lr is None:
             sigma_lr = default_sigma_lr(config.es_adapt, layout.size)

@@ -58,10 +58,6 @@ class GAParams:
 
     @classmethod
     def from_config(cls, config: Config, layout: GenomeLayout) -> GAParams:
-        check_choice("selection", config.selection, SELECTION)
-        check_choice("crossover", config.crossover, CROSSOVER)
-        check_choice("mutation", config.mutation, MUTATION)
-        check_choice("sigma_schedule", config.sigma_schedule, SIGMA_SCHEDULE_NAMES)
         options: dict[str, Any] = {"segments": layout.segments}
         select_options: dict[str, Any] = (
             {"fraction": config.selection_fraction}
@@ -97,13 +93,6 @@ class GAState:
     # how this population was bred: lets a backend send a few bytes instead of the genomes.
     # Not checkpointed (a backend then sends the genomes once).
     lineage: Lineage | None = None
-
-
-def check_choice(option: str, value: str, choices: Any) -> None:
-    if value not in choices:
-        raise EvoganError(
-            f"--{option.replace('_', '-')}: unknown {value!r} (choose from {', '.join(choices)})"
-        )
 
 
 def check_population(config: Config) -> None:
