@@ -419,6 +419,8 @@ def check_config(values: dict[str, Any], config: Config | None) -> None:
         return
     final = {key.replace("-", "_"): value for key, value in values.items()}
     for name, value in final.items():
+        if isinstance(value, dict):  # a [section] table: test_config checks tables = flat keys
+            continue
         expected = json.dumps(value) if name == "network" and isinstance(value, list) else value
         got = getattr(config, name)
         assert got == expected and isinstance(got, bool) == isinstance(value, bool)
