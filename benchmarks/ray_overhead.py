@@ -294,8 +294,14 @@ def start_ray(nodes: int) -> Any:
             address="local", num_cpus=16, log_to_driver=False, configure_logging=False, **quiet
         )
         return None
+    import os
+    import tempfile
+
     from ray.cluster_utils import Cluster
 
+    # the cluster's sessions and bootstrap file in a private directory: a plain
+    # ray.init() elsewhere on the machine must not find (and join) this cluster
+    os.environ["RAY_TMPDIR"] = tempfile.mkdtemp(prefix="evogan-nodes-", dir="/tmp")
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0,
                       "object_store_memory": STORE_BYTES} | quiet)  # fmt: skip
     for _ in range(nodes):  # a logical CPU for each Ray run of a group (they take turns)
