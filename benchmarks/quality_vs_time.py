@@ -100,6 +100,10 @@ METHODS |= {
     "egan-kept": [("preset", {"name": "egan"}), ("set", KEEP)],
     "egan-r1": [("preset", {"name": "egan"}),
                 ("set", KEEP | {"disc_r1": 1.0, "disc_r1_every": 8})],
+    # Is the ES's plateau the search or the family? The preset's family and game, by gradient
+    "basis-gradient": [("preset", {"name": "mnist"}), ("set", {"trainer": "gradient"})],
+    # the preset with twice the hidden units (5,248 genes): room for more varied digits
+    "mnist-hidden64": [("preset", {"name": "mnist"}), ("set", {"hidden": 64})],
 }  # fmt: skip
 # --smoke: the generation-judged path with the kept generator, in seconds
 SMOKE = {"methods": ["es-annealed"], "seeds": [0], "generations": 4, "generation_marks": [2],
