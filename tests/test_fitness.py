@@ -16,6 +16,7 @@ from evogan.game.fitness import (
     feature_matching_fitness,
     logit_fitness,
     mmd_fitness,
+    nonsaturating_fitness,
 )
 from evogan.run.engine import Evolution
 
@@ -32,7 +33,8 @@ REAL = torch.tensor([1.0, -1.0, 2.0, -3.0])  # two of four reals recognised
 def test_registry():
     assert FITNESS["logit"] is logit_fitness and FITNESS["accuracy"] is accuracy_fitness
     assert FITNESS["features"] is feature_matching_fitness and FITNESS["mmd"] is mmd_fitness
-    assert sorted(FITNESS) == ["accuracy", "features", "logit", "mmd"]
+    assert FITNESS["nonsaturating"] is nonsaturating_fitness
+    assert sorted(FITNESS) == ["accuracy", "features", "logit", "mmd", "nonsaturating"]
     assert {"features", "mmd"} == ON_FEATURES
 
 
@@ -42,6 +44,20 @@ def test_logit_fitness_is_the_mean_fake_logit():
 
 def test_logit_fitness_ignores_real_images():
     assert torch.equal(logit_fitness(FAKE, REAL), logit_fitness(FAKE, torch.tensor([9.0])))
+
+
+def test_nonsaturating_fitness_exact():
+    # log sigmoid(x) = -log(1 + exp(-x)), averaged over each agent's fakes
+    expected = [sum(-math.log1p(math.exp(-x)) for x in row) / 4 for row in FAKE.tolist()]
+    assert nonsaturating_fitness(FAKE, REAL).tolist() == pytest.approx(expected, rel=1e-6)
+
+
+def test_nonsaturating_fitness_prefers_every_fake_passing_to_a_few_convincing_ones():
+    # equal mean logit (1.0): the mean logit ties them, log sigmoid ranks the even agent first
+    fake = torch.tensor([[1.0, 1.0, 1.0, 1.0], [-2.0, -2.0, 4.0, 4.0]])
+    assert logit_fitness(fake, REAL).tolist() == [1.0, 1.0]
+    even, uneven = nonsaturating_fitness(fake, REAL).tolist()
+    assert even > uneven
 
 
 def test_accuracy_fitness_exact():

@@ -228,8 +228,9 @@ class Config:
 
     fitness: str = option(
         "critic", "logit",
-        "logit (mean discriminator logit), accuracy (the article's), features (feature "
-        "matching in the critic's last hidden layer) or mmd (MMD in those features)",
+        "logit (mean discriminator logit), nonsaturating (mean log sigmoid of it: the "
+        "gradient generator's loss), accuracy (the article's), features (feature matching "
+        "in the critic's last hidden layer) or mmd (MMD in those features)",
         choices="evogan.game.fitness:FITNESS",
     )
     diversity_weight: float = option(

@@ -7,6 +7,13 @@ numbers), so differences in fitness come from the genomes, not from luck.
   keeps ranking agents while the discriminator rejects every fake -- the case
   where the article's accuracy fitness gives every agent the same score and
   selection goes blind.
+- ``nonsaturating``: the mean of ``log sigmoid(logit)``, minus the gradient
+  generator's non-saturating loss (Goodfellow et al. 2014). The mean logit
+  weighs every fake alike, so an agent gains as much by making its best fakes
+  even more convincing as by mending its worst: a pull towards a few modes.
+  ``log sigmoid`` is flat for fakes the critic already takes for real and
+  steep for the ones it rejects, so evolution is scored on what a DCGAN's
+  gradient descends: the agents whose every fake passes rank first.
 - ``accuracy`` (the article's): ``100 * (1 - accuracy)`` of the discriminator
   on the agent's fakes plus as many real images. 50 means the discriminator is
   guessing; 100 means it is wrong on every image. The article's threshold of
@@ -42,6 +49,11 @@ def logit_fitness(fake_logits: torch.Tensor, real_logits: torch.Tensor) -> torch
     return fake_logits.mean(dim=1)
 
 
+def nonsaturating_fitness(fake_logits: torch.Tensor, real_logits: torch.Tensor) -> torch.Tensor:
+    """``[pop, S]`` fake logits -> ``[pop]`` mean ``log sigmoid``: minus the non-saturating loss."""
+    return torch.nn.functional.logsigmoid(fake_logits).mean(dim=1)
+
+
 def accuracy_fitness(fake_logits: torch.Tensor, real_logits: torch.Tensor) -> torch.Tensor:
     """``[pop, S]`` fake logits, ``[R]`` real logits -> ``[pop]`` in [0, 100]."""
     fakes_right = (fake_logits <= 0).float().sum(dim=1)
@@ -72,6 +84,7 @@ def mmd_fitness(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
 
 FITNESS: dict[str, FitnessFn] = {
     "logit": logit_fitness,
+    "nonsaturating": nonsaturating_fitness,
     "accuracy": accuracy_fitness,
     "features": feature_matching_fitness,
     "mmd": mmd_fitness,
