@@ -11,7 +11,7 @@ from evogan.config import Config, validate
 from evogan.errors import EvoganError
 from evogan.genome import GenomeLayout
 from evogan.trainers import ga
-from evogan.trainers.operators import CROSSOVER, MUTATION, SELECTION
+from evogan.trainers.operators import CROSSOVER, MUTATION, SELECTION, RowRng
 
 LAYOUT = GenomeLayout.of(make_generator("mlp"))  # 4 segments, 554 genes
 # Best first: agent 5 (7.0), 2 (6.5), 0 (3.0), 7 (2.0), 1, 6, 3, 4.
@@ -253,19 +253,65 @@ def test_a_lineage_rebuilds_its_generation_bit_for_bit():
 )
 @pytest.mark.parametrize("population", [8, 9])
 def test_breed_is_crossover_then_mutation_of_the_chosen_parents(crossover, mutation, population):
-    """The in-place, one-buffer breeding equals the operators applied plainly."""
+    """The in-place, one-buffer breeding equals the operators applied plainly: pair p
+    crosses from row p of the crossover stream, its children sit side by side, and
+    child c mutates from row c of the mutation stream."""
     params, state = setup(crossover=crossover, mutation=mutation, crossover_rate=1.0,
                           population=population, mutation_rate=0.5)  # fmt: skip
     fitness = torch.arange(population, dtype=torch.float32)
     lineage = ga.select(params, state, fitness, rng=gen(2))
     parents = state.population
-    rng = torch.Generator().manual_seed(lineage.seed)
     a, b = parents[lineage.mothers.long()], parents[lineage.fathers.long()]
-    torch.rand(len(a), generator=rng)  # crossover_population's pair coins
+    rng = RowRng(lineage.seed, torch.arange(len(a)), stream=ga.CROSSOVER_STREAM)
+    rng.bits()  # crossover_population's pair coins
     c1, c2 = CROSSOVER[crossover](a, b, rng=rng, segments=LAYOUT.segments)
-    children = torch.cat([c1, c2])[: population - params.elitism]
+    n_children = population - params.elitism
+    children = torch.stack([c1, c2], dim=1).flatten(0, 1)[:n_children]
+    rng = RowRng(lineage.seed, torch.arange(n_children), stream=ga.MUTATION_STREAM)
     children = MUTATION[mutation](children, rng=rng, rate=0.5, sigma=lineage.sigma,
                                   init_std=LAYOUT.init_std)  # fmt: skip
     expected = torch.cat([parents[lineage.elites.long()], children])
     assert torch.equal(ga.breed(params, parents, lineage), expected)
     assert torch.equal(state.population, parents)  # the parents are not touched
+
+
+def some_rows(total: int, seed: int) -> list[torch.Tensor]:
+    """Row sets a Ray actor may ask for: shards, single rows, none, scattered sets."""
+    scattered = torch.randperm(total, generator=gen(seed))
+    return [
+        torch.arange(0, total // 3), torch.arange(total // 3, total), torch.arange(1, total - 1),
+        torch.tensor([total - 1]), torch.tensor([1]), torch.arange(0),
+        scattered[: total // 2].sort().values, scattered[:3].sort().values,
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("crossover", sorted(CROSSOVER))
+@pytest.mark.parametrize("mutation", sorted(MUTATION))
+@pytest.mark.parametrize(("population", "rate", "sigma"),
+                         [(9, 0.5, "self-adaptive"), (12, 1.0, "constant")])  # fmt: skip
+def test_any_rows_breed_alone_bit_for_bit(crossover, mutation, population, rate, sigma):
+    """breed(rows=R) is breed()[R] for shards, single rows and scattered sets."""
+    params, state = setup(crossover=crossover, mutation=mutation, population=population,
+                          crossover_rate=rate, mutation_rate=0.3, sigma_schedule=sigma,
+                          selection="tournament")  # fmt: skip
+    for seed in (1, 2, 3):
+        state = ga.GAState(state.population, torch.rand(population, generator=gen(seed)) + 0.1, 0)
+        fitness = torch.randn(population, generator=gen(seed))
+        lineage = ga.select(params, state, fitness, rng=gen(seed))
+        whole = ga.breed(params, state.population, lineage)
+        for rows in some_rows(population, seed):
+            assert torch.equal(ga.breed(params, state.population, lineage, rows), whole[rows])
+
+
+def test_a_relabelled_lineage_breeds_from_its_parents_alone():
+    params, state = setup(population=12, selection="tournament")
+    lineage = ga.select(params, state, torch.randn(12, generator=gen(4)), rng=gen(4))
+    used = lineage.parents()
+    assert torch.equal(used, used.unique()) and len(used) < 12
+    assert set(used.tolist()) == set(torch.cat([lineage.elites, lineage.mothers,
+                                                lineage.fathers]).tolist())  # fmt: skip
+    whole = ga.breed(params, state.population, lineage)
+    alone = ga.breed(params, state.population[used], lineage.relabel(used))
+    assert torch.equal(alone, whole)
+    with pytest.raises(EvoganError, match="increasing"):
+        ga.breed(params, state.population, lineage, torch.tensor([3, 1]))

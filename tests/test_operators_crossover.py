@@ -6,7 +6,14 @@ import pytest
 import torch
 
 from evogan.errors import EvoganError
-from evogan.trainers.operators import CROSSOVER, blend, crossover_population, layer, uniform
+from evogan.trainers.operators import (
+    CROSSOVER,
+    RowRng,
+    blend,
+    crossover_population,
+    layer,
+    uniform,
+)
 
 SEGMENTS = [(0, 5), (5, 12), (12, 20)]
 SWAPS = sorted(name for name in CROSSOVER if name != "blend")
@@ -189,9 +196,10 @@ def test_bad_options_raise(call, message):
 @pytest.mark.parametrize("name", sorted(CROSSOVER))
 def test_rate_one_crosses_every_pair_with_the_operator_itself(name):
     a, b = parents()
-    c1, c2 = crossover_population(a, b, fn=CROSSOVER[name], rate=1.0, rng=gen(4), segments=SEGMENTS)
-    rng = gen(4)
-    torch.rand(len(a), generator=rng)  # the pair coins come first
+    rows = RowRng(4, torch.arange(len(a)))
+    c1, c2 = crossover_population(a, b, fn=CROSSOVER[name], rate=1.0, rng=rows, segments=SEGMENTS)
+    rng = RowRng(4, torch.arange(len(a)))
+    rng.bits()  # the pair coins come first
     e1, e2 = CROSSOVER[name](a, b, rng=rng, segments=SEGMENTS)
     assert torch.equal(c1, e1) and torch.equal(c2, e2)
     assert not torch.equal(c1, a)

@@ -27,6 +27,7 @@ from evogan.trainers.operators import (
     CROSSOVER,
     MUTATION,
     SELECTION,
+    RowRng,
     SelectionFn,
     crossover_population,
     elite_indices,
@@ -36,6 +37,7 @@ from evogan.trainers.operators import (
 
 # annealed: from --mutation-sigma to --sigma-min, exponential in the run's progress
 SIGMA_SCHEDULE_NAMES = ("constant", "exponential", "annealed", "self-adaptive")
+CROSSOVER_STREAM, MUTATION_STREAM = 0, 1  # of a lineage's seed: keyed by pair, by child
 
 
 @dataclass(frozen=True)
@@ -124,11 +126,14 @@ class Lineage:
 
     Selection picks the elites, the parent pairs and each child's sigma; the
     rest (crossover and mutation) is drawn from one 63-bit ``seed``. So this
-    record rebuilds the whole generation bit for bit on any machine that holds
-    the parents: Such et al. (2017) encode a genome as a list of mutation
-    seeds, and this does the same with crossover. ``parent_seed`` (the
-    parents' own seed, None for an initial or edited population) tells a
-    holder of a population whether it holds these parents.
+    record rebuilds the generation bit for bit on any machine that holds the
+    parents: Such et al. (2017) encode a genome as a list of mutation seeds,
+    and this does the same with crossover. The elites come first, then pair
+    ``p``'s children at ``elitism + 2p`` and ``+ 2p + 1``; pair ``p`` draws from
+    ``(seed, p)`` and child ``c`` mutates from ``(seed, c)`` only, so any rows
+    breed alone. ``parent_seed`` (the parents' own seed, None for an initial or
+    edited population) tells a holder of a population whether it holds these
+    parents.
     """
 
     generation: int  # of the children
@@ -138,6 +143,21 @@ class Lineage:
     sigma: torch.Tensor  # [children] each child's mutation step
     seed: int  # of crossover and mutation; also names the generation bred
     parent_seed: int | None
+
+    def parents(self) -> torch.Tensor:
+        """The distinct parent rows this generation is bred from, increasing (int64)."""
+        return torch.cat([self.elites, self.mothers, self.fathers]).long().unique()
+
+    def relabel(self, parents: torch.Tensor) -> Lineage:
+        """This lineage over ``population[parents]`` instead of ``population``."""
+
+        def where(index: torch.Tensor) -> torch.Tensor:
+            return torch.searchsorted(parents, index.long()).to(torch.int32)
+
+        return dataclasses.replace(
+            self, elites=where(self.elites), mothers=where(self.mothers),
+            fathers=where(self.fathers),
+        )  # fmt: skip
 
 
 def tell(
@@ -191,34 +211,66 @@ def select(
     )
 
 
-def breed(params: GAParams, parents: torch.Tensor, lineage: Lineage) -> torch.Tensor:
+def breed(
+    params: GAParams, parents: torch.Tensor, lineage: Lineage, rows: torch.Tensor | None = None
+) -> torch.Tensor:
     """The population ``lineage`` describes, from its ``parents``: elites kept bit for
-    bit, then the children of the chosen pairs by crossover and mutation."""
-    rng = torch.Generator().manual_seed(lineage.seed)
-    n_children = len(lineage.sigma)
+    bit, then the children of the chosen pairs by crossover and mutation.
+
+    ``rows`` (increasing indices) breeds only those: ``breed(...)[rows]``, bit for bit."""
+    n_elites = len(lineage.elites)
+    if rows is None:
+        rows = torch.arange(n_elites + len(lineage.sigma))
+    elif bool((rows[1:] < rows[:-1]).any()):
+        raise EvoganError("breed: rows must be increasing")
+    elites, child = rows[rows < n_elites], rows[rows >= n_elites] - n_elites
+    pairs, pair_of = torch.unique_consecutive(child // 2, return_inverse=True)
     children_a, children_b = crossover_population(
-        parents[lineage.mothers.long()],
-        parents[lineage.fathers.long()],
+        parents[lineage.mothers.long()[pairs]],
+        parents[lineage.fathers.long()[pairs]],
         fn=CROSSOVER[params.crossover],
         rate=params.crossover_rate,
-        rng=rng,
+        rng=RowRng(lineage.seed, pairs, stream=CROSSOVER_STREAM),
         **params.crossover_options,
     )
-    # One fresh [pop, L] tensor, mutated in place: at the article's 354 MB a
+    # One fresh [rows, L] tensor, mutated in place: at the article's 354 MB a
     # generation, every copy costs ~0.1 s of page faults on 1 thread.
-    n_pairs = len(children_a)
-    population = torch.cat(
-        [parents[lineage.elites.long()], children_a, children_b[: n_children - n_pairs]]
-    )
+    population = parents.new_empty((len(rows), parents.shape[1]))
+    population[: len(elites)] = parents[lineage.elites.long()[elites]]
+    children = population[len(elites) :]
+    place_children(children, children_a, children_b, child, pair_of)
     MUTATION[params.mutation](
-        population[len(lineage.elites) :],
-        rng=rng,
+        children,
+        rng=RowRng(lineage.seed, child, stream=MUTATION_STREAM),
         rate=params.mutation_rate,
-        sigma=lineage.sigma,
+        sigma=lineage.sigma[child],
         init_std=params.init_std,
         inplace=True,
     )
     return population
+
+
+def place_children(
+    out: torch.Tensor,
+    children_a: torch.Tensor,
+    children_b: torch.Tensor,
+    child: torch.Tensor,
+    pair_of: torch.Tensor,
+) -> None:
+    """``out[i]`` = child ``child[i]``: its pair's (``pair_of[i]``) first child if even,
+    second if odd. A run of consecutive children (a shard, a whole generation) is
+    two strided copies; any other set goes through index lists."""
+    if len(child) == 0:
+        return
+    lead = int(child[0]) % 2
+    if int(child[-1]) - int(child[0]) == len(child) - 1:  # consecutive
+        firsts, seconds = out[lead::2], out[1 - lead :: 2]
+        firsts.copy_(children_a[lead : lead + len(firsts)])
+        seconds.copy_(children_b[: len(seconds)])
+        return
+    second = child % 2 == 1
+    out[~second] = children_a[pair_of[~second]]
+    out[second] = children_b[pair_of[second]]
 
 
 def next_sigma(
@@ -233,7 +285,7 @@ def next_sigma(
     """Mutation step of each child: scheduled, or inherited and perturbed (self-adaptive)."""
     if params.sigma_schedule == "self-adaptive":
         inherited = torch.sqrt(state.sigma[mothers] * state.sigma[fathers])
-        pair_sigma = torch.cat([inherited, inherited])
+        pair_sigma = inherited.repeat_interleave(2)  # a pair's children sit side by side
         return self_adapt_sigma(pair_sigma, rng=rng, n_genes=len(params.init_std))
     if params.sigma_schedule == "annealed":
         end = params.sigma_min if params.sigma_min > 0 else None

@@ -4,7 +4,9 @@ Three families, each a name → function registry that the config, the CLI and
 the tests share: ``SELECTION`` picks parent indices from fitness,
 ``CROSSOVER`` turns parent pairs into complementary children, ``MUTATION``
 perturbs a population. All are pure, vectorised over the population, and draw
-every random number from an explicit ``torch.Generator``.
+every random number from an explicit ``torch.Generator`` (selection) or a
+``RowRng`` (crossover and mutation also take one: counter-based, so that any
+rows of a generation breed alone, ``keyed``).
 """
 
 from evogan.trainers.operators.crossover import (
@@ -18,6 +20,7 @@ from evogan.trainers.operators.crossover import (
     two_point,
     uniform,
 )
+from evogan.trainers.operators.keyed import Rng, RowRng
 from evogan.trainers.operators.mutation import (
     MUTATION,
     SIGMA_SCHEDULES,
@@ -44,6 +47,8 @@ __all__ = [
     "SIGMA_SCHEDULES",
     "CrossoverFn",
     "MutationFn",
+    "Rng",
+    "RowRng",
     "ScheduleFn",
     "Segments",
     "SelectionFn",

@@ -11,6 +11,8 @@ arithmetic crossover, which mixes values instead of swapping them.
 Every operator takes the same keywords (``rng``, ``segments``) so a
 registry can call any of them; ``segments`` lists the ``(start, stop)`` slice
 of each parameter tensor in the flat genome and only ``layer`` uses it.
+``rng`` is a ``torch.Generator`` or a ``RowRng`` (``keyed``): pair ``i`` draws
+from row ``i`` of it only, so a pair crosses the same alone or among others.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import torch
 from torch import Tensor
 
 from evogan.errors import EvoganError
+from evogan.trainers.operators.keyed import Rng, row_rng
 
 __all__ = [
     "CROSSOVER",
@@ -43,7 +46,7 @@ class CrossoverFn(Protocol):
     """``fn(a, b, *, rng, segments=None) -> (child1, child2)``; options have defaults."""
 
     def __call__(
-        self, a: Tensor, b: Tensor, *, rng: torch.Generator, segments: Segments | None = None
+        self, a: Tensor, b: Tensor, *, rng: Rng, segments: Segments | None = None
     ) -> tuple[Tensor, Tensor]: ...
 
 
@@ -65,22 +68,23 @@ def _swap(a: Tensor, b: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def single_point(
-    a: Tensor, b: Tensor, *, rng: torch.Generator, segments: Segments | None = None
+    a: Tensor, b: Tensor, *, rng: Rng, segments: Segments | None = None
 ) -> tuple[Tensor, Tensor]:
     """One cut ``c`` in [1, L-1] per pair: ``a[:c] ++ b[c:]`` and ``b[:c] ++ a[c:]``."""
     n, length = _check_pair(a, b, min_genes=2)
-    cut = torch.randint(1, length, (n, 1), generator=rng, device=a.device)
+    cut = row_rng(rng, n, a.device).integers(1, length)[:, None]
     return _swap(a, b, torch.arange(length, device=a.device) >= cut)
 
 
 def two_point(
-    a: Tensor, b: Tensor, *, rng: torch.Generator, segments: Segments | None = None
+    a: Tensor, b: Tensor, *, rng: Rng, segments: Segments | None = None
 ) -> tuple[Tensor, Tensor]:
     """Swap genes ``[lo, hi)`` between two distinct cuts in [1, L-1]; all three parts non-empty."""
     n, length = _check_pair(a, b, min_genes=3)
-    first = torch.randint(1, length, (n, 1), generator=rng, device=a.device)
+    rows = row_rng(rng, n, a.device)
+    first = rows.integers(1, length)[:, None]
     # Draw the second cut among the L-2 remaining points: distinct, and uniform over pairs.
-    second = torch.randint(1, length - 1, (n, 1), generator=rng, device=a.device)
+    second = rows.integers(1, length - 1)[:, None]
     second = second + (second >= first).long()
     lo, hi = torch.minimum(first, second), torch.maximum(first, second)
     position = torch.arange(length, device=a.device)
@@ -91,15 +95,15 @@ def uniform(
     a: Tensor,
     b: Tensor,
     *,
-    rng: torch.Generator,
+    rng: Rng,
     segments: Segments | None = None,
     swap_prob: float = 0.5,
 ) -> tuple[Tensor, Tensor]:
     """Each gene is swapped between the children independently with probability ``swap_prob``."""
     if not 0.0 <= swap_prob <= 1.0:
         raise EvoganError(f"crossover.swap_prob must be in [0, 1], got {swap_prob}")
-    _check_pair(a, b)
-    return _swap(a, b, torch.rand(a.shape, generator=rng, device=a.device) < swap_prob)
+    n, length = _check_pair(a, b)
+    return _swap(a, b, row_rng(rng, n, a.device).below(swap_prob, length))
 
 
 def _segment_lengths(segments: Segments, length: int, device: torch.device) -> Tensor:
@@ -118,7 +122,7 @@ def _segment_lengths(segments: Segments, length: int, device: torch.device) -> T
 
 
 def layer(
-    a: Tensor, b: Tensor, *, rng: torch.Generator, segments: Segments | None = None
+    a: Tensor, b: Tensor, *, rng: Rng, segments: Segments | None = None
 ) -> tuple[Tensor, Tensor]:
     """Per pair and per segment, a fair coin picks which parent gives child 1 that whole layer.
 
@@ -129,7 +133,7 @@ def layer(
         raise EvoganError("layer crossover needs the genome's layer segments")
     n, length = _check_pair(a, b)
     lengths = _segment_lengths(segments, length, a.device)
-    coins = torch.rand((n, len(lengths)), generator=rng, device=a.device) < 0.5
+    coins = row_rng(rng, n, a.device).below(0.5, len(lengths))
     return _swap(a, b, coins.repeat_interleave(lengths, dim=1))
 
 
@@ -137,7 +141,7 @@ def blend(
     a: Tensor,
     b: Tensor,
     *,
-    rng: torch.Generator,
+    rng: Rng,
     segments: Segments | None = None,
     alpha: float = 0.5,
 ) -> tuple[Tensor, Tensor]:
@@ -153,9 +157,11 @@ def blend(
     n, _ = _check_pair(a, b)
     if not a.is_floating_point():
         raise EvoganError(f"blend crossover needs floating-point genomes, got {a.dtype}")
-    u = torch.rand((n, 1), generator=rng, device=a.device, dtype=a.dtype)
+    u = row_rng(rng, n, a.device).uniform()[:, None].to(a.dtype)
     w = 0.5 + alpha * (2.0 * u - 1.0)
-    return torch.lerp(b, a, w), torch.lerp(a, b, w)
+    # Plain ops, not lerp: its vectorised and scalar paths may round differently, and a
+    # pair must give the same child wherever it falls in a batch.
+    return b + w * (a - b), a + w * (b - a)
 
 
 CROSSOVER: dict[str, CrossoverFn] = {
@@ -188,7 +194,7 @@ def crossover_population(
     *,
     fn: CrossoverFn,
     rate: float,
-    rng: torch.Generator,
+    rng: Rng,
     **options: Any,
 ) -> tuple[Tensor, Tensor]:
     """Cross each pair with probability ``rate``; the other pairs' children copy their parents."""
@@ -196,11 +202,12 @@ def crossover_population(
         raise EvoganError(f"crossover.rate must be in [0, 1], got {rate}")
     n, _ = _check_pair(parents_a, parents_b)
     _check_options(fn, options)
-    crossed = (torch.rand(n, generator=rng, device=parents_a.device) < rate).nonzero()[:, 0]
+    rows = row_rng(rng, n, parents_a.device)
+    crossed = rows.below(rate).nonzero()[:, 0]
     if crossed.numel() == n:  # every pair (the article's rate 1): no copies to overwrite
-        return fn(parents_a, parents_b, rng=rng, **options)
+        return fn(parents_a, parents_b, rng=rows, **options)
     children_a, children_b = parents_a.clone(), parents_b.clone()
     if crossed.numel() > 0:
         pair = (parents_a[crossed], parents_b[crossed])
-        children_a[crossed], children_b[crossed] = fn(*pair, rng=rng, **options)
+        children_a[crossed], children_b[crossed] = fn(*pair, rng=rows.take(crossed), **options)
     return children_a, children_b

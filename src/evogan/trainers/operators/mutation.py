@@ -9,7 +9,9 @@ per-agent ``[n]`` tensor evolved by log-normal self-adaptation
 comprehensive introduction"), or a float from a schedule (``scheduled_sigma``).
 
 Every operator takes the keywords ``rate``, ``sigma`` and ``init_std`` so a
-registry can call any of them; ``reset`` ignores ``sigma``.
+registry can call any of them; ``reset`` ignores ``sigma``. ``rng`` is a
+``torch.Generator`` or a ``RowRng`` (``keyed``): agent ``i`` draws from row ``i``
+of it only, so an agent mutates the same alone or among others.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import torch
 from torch import Tensor
 
 from evogan.errors import EvoganError
+from evogan.trainers.operators.keyed import Rng, normal, row_rng
 
 __all__ = [
     "MUTATION",
@@ -43,7 +46,7 @@ class MutationFn(Protocol):
         self,
         population: Tensor,
         *,
-        rng: torch.Generator,
+        rng: Rng,
         rate: float = ...,
         sigma: Tensor | float = ...,
         init_std: Tensor | float = ...,
@@ -80,7 +83,7 @@ def _scale(value: Tensor | float, name: str, size: int, like: Tensor) -> Tensor:
 def reset(
     population: Tensor,
     *,
-    rng: torch.Generator,
+    rng: Rng,
     rate: float = 0.1,
     init_std: Tensor | float = 1.0,
     sigma: Tensor | float | None = None,
@@ -94,22 +97,21 @@ def reset(
     _check_rate(rate)
     n, length = _check_population(population)
     std = _scale(init_std, "init_std", length, population)
-    device = population.device
+    rows = row_rng(rng, n, population.device)
     # Draw for every agent, mutated or not, so the stream used does not depend on the coins.
-    mutated = torch.rand(n, generator=rng, device=device) < rate
-    gene = torch.randint(length, (n,), generator=rng, device=device)
-    fresh = torch.randn(n, generator=rng, device=device, dtype=population.dtype)
-    fresh = fresh * (std[gene] if std.ndim else std)
+    mutated = rows.below(rate)
+    gene = rows.integers(0, length)
+    fresh = rows.normal().to(population.dtype) * (std[gene] if std.ndim else std)
     out = population if inplace else population.clone()
-    rows = mutated.nonzero()[:, 0]
-    out[rows, gene[rows]] = fresh[rows]
+    agent = mutated.nonzero()[:, 0]
+    out[agent, gene[agent]] = fresh[agent]
     return out
 
 
 def gaussian(
     population: Tensor,
     *,
-    rng: torch.Generator,
+    rng: Rng,
     rate: float = 0.1,
     sigma: Tensor | float = 0.02,
     init_std: Tensor | float | None = None,
@@ -124,17 +126,17 @@ def gaussian(
     _check_rate(rate)
     n, length = _check_population(population)
     step = _scale(sigma, "sigma", n, population)
-    step = step[:, None] if step.ndim else step
-    if init_std is not None:
-        step = step * _scale(init_std, "init_std", length, population)
-    device = population.device
-    mutated = torch.rand(population.shape, generator=rng, device=device) < rate
-    noise = torch.randn(population.shape, generator=rng, device=device, dtype=population.dtype)
-    # where() rather than adding a masked delta, so untouched genes stay bit-identical.
-    mutant = population + step * noise
-    if inplace:
-        return torch.where(mutated, mutant, population, out=population)
-    return torch.where(mutated, mutant, population)
+    std = None if init_std is None else _scale(init_std, "init_std", length, population)
+    rows = row_rng(rng, n, population.device)
+    # Normals only for the genes that mutate (a tenth at the default rate): each is
+    # keyed by its gene, so it does not depend on which others mutate.
+    agent, gene = rows.below(rate, length).nonzero(as_tuple=True)
+    noise = normal(rows.bits_at(agent, gene, length)).to(population.dtype)
+    scale = step[agent] if step.ndim else step
+    scale = scale if std is None else scale * (std[gene] if std.ndim else std)
+    out = population if inplace else population.clone()
+    out[agent, gene] = population[agent, gene] + scale * noise  # the others stay bit-identical
+    return out
 
 
 MUTATION: dict[str, MutationFn] = {"reset": reset, "gaussian": gaussian}
