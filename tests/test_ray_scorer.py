@@ -79,7 +79,40 @@ def test_an_actor_rebuilds_a_generation_from_held_parents_and_says_when_it_has_n
     expected = worker.evaluate(weights, run.state.population[2:6], latents)
     assert bred is not None
     assert torch.equal(bred[0], expected[0]) and torch.equal(bred[1], expected[1])
-    assert torch.equal(worker.held[lineage.seed], run.state.population)
+    held = worker.held[lineage.seed]  # its shard, and the parents to breed any other row
+    assert torch.equal(held.rows, torch.arange(2, 6))
+    assert torch.equal(held.genomes, run.state.population[2:6])
+    assert held.parents is not None and len(held.parents) == len(lineage.parents())
+
+
+def test_an_actor_breeds_only_its_shard_and_the_parents_it_lacks():
+    """Without Ray: shards that move between generations, a second shard of one
+    generation, and a missed generation; every row equal to the driver's."""
+    run = Evolution.start(Config(**TINY | {"population": 12, "selection": "tournament"}))
+    bred: list[int] = []
+
+    def rebuild(parents, lineage, rows=None):
+        bred.append(12 if rows is None else len(rows))
+        return run.parts.trainer.rebuild(parents, lineage, rows)
+
+    worker = ShardWorker(WorkerSpec(run.parts.spec, 8, 16, 0.4, rebuild=rebuild))
+    weights = run.parts.critic.model.state_dict()
+    latents = torch.randn(8, run.parts.spec.latent_dim)
+    run.step()
+    worker.evaluate_whole(weights, run.state.population, run.state.lineage.seed, (0, 4), latents)
+    for shards in ([(0, 6)], [(6, 12)], [(3, 9), (0, 3)], [(9, 12)]):
+        run.step()
+        bred.clear()
+        for start, stop in shards:
+            rows = torch.arange(start, stop)
+            assert torch.equal(worker.breed(run.state.lineage, rows), run.state.population[rows])
+        # the shard, and at most the parents it did not breed: never a whole population
+        shard = sum(stop - start for start, stop in shards)
+        assert shard <= sum(bred) <= shard + len(run.state.lineage.parents()) and max(bred) < 12
+        assert bred == [6] or shards != [(0, 6)]  # after the whole one, every parent is held
+    run.step()
+    run.step()  # a generation this actor never saw: it says so
+    assert worker.breed(run.state.lineage, torch.arange(4)) is None
 
 
 def test_a_killed_worker_is_replaced_and_the_scores_do_not_change(ray_session):

@@ -19,11 +19,15 @@ Compact transport (``--ray-transport compact``; ``auto``, the default, takes it
 when joining a cluster and full genomes on a local Ray): a trainer that
 describes a generation by its lineage (the GA: elite and parent indices,
 sigmas and one breeding seed, ``evogan.trainers.ga.Lineage``) has it sent
-instead of the genomes, a few bytes per agent. Each actor keeps the last
-populations it held, rebuilds the new one from its parents with the
-trainer's own breeding code, and scores its shard. An actor that lacks the
-parents (the first generation, a resumed run, a replaced worker, islands
-after a migration) says so and is sent the whole population once.
+instead of the genomes, a few bytes per agent. Each actor breeds only what
+it needs with the trainer's own breeding code, which breeds any rows of a
+generation alone: its shard, and the rows of the last generation that the
+new lineage breeds from (its ``parents()``, a fifth of the population under
+truncation) and that it did not breed itself. So it keeps, of each
+generation, those parents and its shard (``Generation``), and can breed any
+row of the next one: shards may move between actors. An actor that lacks the
+last generation (the first one, a resumed run, a replaced worker) says so
+and is sent the whole population once.
 """
 
 from __future__ import annotations
@@ -32,7 +36,6 @@ import math
 import os
 import pickle
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,14 +47,14 @@ from evogan.distributed.pool import ActorPool
 from evogan.game.scoring import LocalScorer, group_size
 from evogan.genome import GenomeLayout
 from evogan.networks import GeneratorSpec, build_discriminator, build_generator
+from evogan.trainers.base import Rebuild
 
-# Populations an actor keeps: the parents it rebuilds from, and the one it rebuilt.
-# Each is 354 MB at the article's size, and memory is what breeding waits on.
+# Generations an actor keeps (each its shard and the parents it is bred from): the
+# last, and the one before in case a job of it comes again.
 HELD = 2
 # auto: full genomes on a local Ray (they are read in place, 0.2 s a generation at
 # 354 MB, while every actor would rebuild the population: ~1 s), compact on a cluster
 TRANSPORTS = ("auto", "compact", "full")
-Rebuild = Callable[[torch.Tensor, Any], torch.Tensor]  # (parents, lineage) -> population
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,38 @@ class WorkerSpec:
     rebuild: Rebuild | None = field(default=None, compare=False)  # the trainer's, if it has one
 
 
+@dataclass
+class Generation:
+    """What an actor keeps of a generation: some of its rows, and what breeds the rest
+    (the parents its lineage uses, the lineage relabelled onto them; None: all held)."""
+
+    rows: torch.Tensor  # increasing indices of the rows held
+    genomes: torch.Tensor  # [len(rows), L]
+    parents: torch.Tensor | None = None
+    lineage: Any = None
+
+    def take(self, want: torch.Tensor, rebuild: Rebuild) -> torch.Tensor:
+        """Rows ``want`` (increasing) of this generation: those held, the others bred."""
+        at = torch.searchsorted(self.rows, want).clamp(max=max(len(self.rows) - 1, 0))
+        held = self.rows[at] == want if len(self.rows) else torch.zeros_like(want, dtype=torch.bool)
+        if bool(held.all()):
+            return self.genomes[at]
+        assert self.parents is not None  # a generation without parents holds every row
+        out = self.genomes.new_empty((len(want), self.genomes.shape[1]))
+        out[held] = self.genomes[at[held]]
+        out[~held] = rebuild(self.parents, self.lineage, want[~held])
+        return out
+
+    def add(self, rows: torch.Tensor, genomes: torch.Tensor) -> None:
+        """Hold ``rows`` too (a second shard of the generation)."""
+        new = ~torch.isin(rows, self.rows)
+        merged = torch.cat([self.rows, rows[new]])
+        order = merged.argsort()
+        self.rows, self.genomes = merged[order], torch.cat([self.genomes, genomes[new]])[order]
+
+
 class ShardWorker:
-    """A Ray actor's state: a generator model, a discriminator copy, recent populations."""
+    """A Ray actor's state: a generator model, a discriminator copy, recent generations."""
 
     def __init__(self, spec: WorkerSpec) -> None:
         torch.set_num_threads(spec.threads)
@@ -78,7 +111,7 @@ class ShardWorker:
         )
         self.critic = critic.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.rebuild = spec.rebuild
-        self.held: OrderedDict[int, torch.Tensor] = OrderedDict()  # lineage seed -> population
+        self.held: OrderedDict[int, Generation] = OrderedDict()  # by its lineage seed
 
     def pid(self) -> int:
         return os.getpid()
@@ -99,26 +132,38 @@ class ShardWorker:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Keep the whole population (as parents of the next) and score ``bounds`` of it."""
         whole = from_store(population)
-        self.hold(name, whole)
+        if name is not None:
+            self.hold(name, Generation(torch.arange(len(whole)), whole))
         return self.evaluate(weights, whole[bounds[0] : bounds[1]], latents)
 
     def evaluate_bred(
         self, weights: dict[str, torch.Tensor], lineage: Any, bounds: tuple[int, int],
         latents: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor] | None:  # fmt: skip
-        """Rebuild the population from held parents and score ``bounds`` of it; None
-        when the parents are not held here."""
-        parents = self.held.get(lineage.parent_seed)
-        if parents is None or self.rebuild is None:
-            return None
-        population = self.rebuild(parents, lineage)
-        self.hold(lineage.seed, population)
-        return self.evaluate(weights, population[bounds[0] : bounds[1]], latents)
+        """Breed ``bounds`` of the generation ``lineage`` describes and score them; None
+        when the last generation is not held here."""
+        shard = self.breed(lineage, torch.arange(*bounds))
+        return None if shard is None else self.evaluate(weights, shard, latents)
 
-    def hold(self, name: int | None, population: torch.Tensor) -> None:
-        if name is None:
-            return
-        self.held[name] = population
+    def breed(self, lineage: Any, rows: torch.Tensor) -> torch.Tensor | None:
+        """Rows ``rows`` of the generation ``lineage`` describes, kept with the parents
+        they came from; None without the last generation (or a way to breed)."""
+        now = self.held.get(lineage.seed)  # a second shard of a generation begun here
+        if now is None:
+            last = self.held.get(lineage.parent_seed)
+            if last is None or self.rebuild is None:
+                return None
+            used = lineage.parents()
+            parents = last.take(used, self.rebuild)
+            now = Generation(used[:0], parents[:0], parents, lineage.relabel(used))
+            self.hold(lineage.seed, now)
+        assert self.rebuild is not None
+        shard = now.take(rows, self.rebuild)
+        now.add(rows, shard)
+        return shard
+
+    def hold(self, name: int, generation: Generation) -> None:
+        self.held[name] = generation
         self.held.move_to_end(name)
         while len(self.held) > HELD:
             self.held.popitem(last=False)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
 
 import torch
 
@@ -26,6 +25,7 @@ from evogan.genome import GenomeLayout
 from evogan.networks import Generator, GeneratorSpec, build_generator, parse_network
 from evogan.schedule import RunClock
 from evogan.trainers import Trainer, build_trainer
+from evogan.trainers.base import Rebuild
 from evogan.trainers.islands import IslandsTrainer
 
 SAMPLE_GRID = 64  # images in each sample grid, from one fixed latent batch
@@ -85,6 +85,7 @@ class Components:
             on_features=config.fitness in ON_FEATURES,
             instance_noise=config.disc_noise,
             sees_returned=config.disc_sees_returned,
+            returned_share=config.disc_returned_share,
             clock=RunClock(config.time_budget, config.generation_limit),
         )
         return cls(
@@ -157,11 +158,11 @@ def build_scorer(
     image_size: int,
     model: Generator,
     layout: GenomeLayout,
-    rebuild: Callable[[torch.Tensor, Any], torch.Tensor] | None = None,
+    rebuild: Rebuild | None = None,
 ) -> Scorer:
     """The scoring backend: batched in this process, or shards on Ray actors.
 
-    ``rebuild`` is the trainer's ``(parents, lineage) -> population``, if it has one:
+    ``rebuild`` is the trainer's ``(parents, lineage, rows) -> population``, if it has one:
     Ray actors then get lineages instead of genomes (``--ray-transport compact``)."""
     if config.backend == "local" or config.islands > 1:  # Ray islands score on their actors
         return LocalScorer(model, layout)

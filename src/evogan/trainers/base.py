@@ -23,8 +23,9 @@ import torch
 from evogan.game.arena import Arena
 from evogan.streams import Streams
 
-# (parents, lineage) -> the population the lineage describes, bit for bit
-Rebuild = Callable[[torch.Tensor, Any], torch.Tensor]
+# (parents, lineage, rows) -> the population the lineage describes, bit for bit, or only
+# its rows ``rows`` (increasing indices; None: all)
+Rebuild = Callable[[torch.Tensor, Any, torch.Tensor | None], torch.Tensor]
 
 
 class TrainerState(Protocol):

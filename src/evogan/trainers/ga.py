@@ -336,9 +336,12 @@ class GATrainer(Trainer):
         )
         return next_state, {**metrics, **critic_metrics, **score_metrics}
 
-    def rebuild(self, parents: torch.Tensor, lineage: Lineage) -> torch.Tensor:
-        """The population ``lineage`` describes, from its parents (for remote scorers)."""
-        return breed(self.params, parents, lineage)
+    def rebuild(
+        self, parents: torch.Tensor, lineage: Lineage, rows: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The population ``lineage`` describes, or its ``rows``, from its parents (for
+        remote scorers)."""
+        return breed(self.params, parents, lineage, rows)
 
     def rebuilder(self) -> Rebuild:
         return self.rebuild
