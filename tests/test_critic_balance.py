@@ -123,6 +123,16 @@ def test_the_critic_sees_the_returned_generators_fakes():
     assert (mixed[:12] == 0).all() and not (mixed[12:] == 0).all()
 
 
+@pytest.mark.parametrize(("share", "kept"), [(0.5, 8), (1.0, 0), (0.01, 15)])
+def test_the_returned_share_of_the_critics_fakes(share, kept):
+    config = Config(**TINY, trainer="es", disc_sees_returned=True, disc_returned_share=share)
+    run = Evolution.start(config)
+    fake = torch.zeros(16, 1, 8, 8)
+    mixed = run.parts.arena.with_returned(fake, run.best_genome[None], run.streams)
+    assert len(mixed) == 16 and (mixed[:kept] == 0).all()
+    assert not (mixed[kept:] == 0).flatten(1).all(dim=1).any()  # every later fake is the mean's
+
+
 BALANCED = {"trainer": "es", "disc_r1": 1.0, "disc_r1_every": 2, "disc_noise": 0.2,
             "disc_target_accuracy": 0.7, "disc_replay": 8, "disc_sees_returned": True,
             "es_sigma_final": 0.3, "es_lr_final": 0.1, "es_optimizer": "clipup",

@@ -284,7 +284,14 @@ class Config:
     )
     disc_sees_returned: bool = option(
         "critic", False,
-        "a quarter of each critic batch comes from the returned generator (es: the mean)",
+        "part of each critic batch (--disc-returned-share) comes from the returned "
+        "generator (es: the mean)",
+    )
+    disc_returned_share: float = option(
+        "critic", 0.25,
+        "with --disc-sees-returned: the share of each critic batch drawn by the returned "
+        "generator (1: the critic plays the returned generator alone, as in a GAN)",
+        bounds="(0, 1]",
     )
 
     seed: int = option(

@@ -39,7 +39,8 @@ class Arena:
     diversity_weight: float
     on_features: bool = False  # the fitness compares critic features, not logits
     instance_noise: float = 0.0  # std of the noise on the critic's inputs at progress 0
-    sees_returned: bool = False  # a quarter of the critic's fakes from the returned genome
+    sees_returned: bool = False  # part of the critic's fakes from the returned genome
+    returned_share: float = 0.25  # that part
     clock: RunClock = field(default_factory=RunClock)  # the engine moves it forward
 
     @property
@@ -72,7 +73,7 @@ class Arena:
         """``disc_steps`` critic updates on real images against the population's fakes.
 
         ``extra`` (``[k, n]``, e.g. the ES mean) are the genomes the run returns:
-        with ``sees_returned`` a quarter of each fake batch comes from them, so
+        with ``sees_returned`` a share of each fake batch comes from them, so
         the critic also learns what the returned generator draws."""
         metrics: dict[str, float] = {}
         noise = linear_to_zero(self.instance_noise, self.clock.progress)
@@ -88,8 +89,12 @@ class Arena:
     def with_returned(
         self, fake: torch.Tensor, returned: torch.Tensor, streams: Streams
     ) -> torch.Tensor:
-        """``fake`` with its last quarter replaced by fakes of the ``returned`` genomes."""
-        k = max(1, len(fake) // 4)
+        """``fake`` with its last ``returned_share`` replaced by fakes of the ``returned`` genomes.
+
+        With an ES, its agents are probes around the mean, each drawing
+        differently; a critic that sees only the mean plays the GAN game
+        against the generator that the run returns."""
+        k = max(1, round(len(fake) * self.returned_share))
         z = self.latents(k, rng=streams.latents)
         with torch.no_grad():
             theirs = generate(self.model, self.layout, returned, z).flatten(0, 1)
