@@ -110,6 +110,10 @@ METHODS |= {
     # the critic sees mostly the probes around the mean (sigma 0.2-0.8), not the mean's own
     # modes: let it play the mean alone, as a GAN's critic plays its generator
     "mnist-mean-critic": [("preset", {"name": "mnist"}), ("set", {"disc_returned_share": 1.0})],
+    # item 8: the conv family (7,321 genes; its ceiling 63 against the basis family's 110)
+    "mnist-conv": [("preset", {"name": "mnist"}), ("set", {"generator": "conv", "channels": 8})],
+    # the basis family with finer strokes: 12x12 cosine frequencies instead of 8x8 (5,296 genes)
+    "mnist-basis12": [("preset", {"name": "mnist"}), ("set", {"basis_size": 12})],
 }  # fmt: skip
 # --smoke: the generation-judged path with the kept generator, in seconds
 SMOKE = {"methods": ["es-annealed"], "seeds": [0], "generations": 4, "generation_marks": [2],
