@@ -176,3 +176,23 @@ def test_real_mnist_small(tmp_path: Path) -> None:
     assert ref["heldout"].fid * 5 < ref["noise"].fid
     assert ref["train"].fid * 5 < ref["noise"].fid
     assert ref["heldout"].class_tvd < 0.1 and ref["noise"].class_tvd > 0.4
+
+
+def test_heldout_equal_to_training_images_has_no_memorisation_baseline(
+    digits: tuple[torch.Tensor, torch.Tensor], tmp_path: Path
+) -> None:
+    """A run on the whole dataset is judged against its own images: no ratio, not 1e7."""
+    from evogan.quality.evaluate import format_table, report_dict, write_eval
+
+    images, labels = digits
+    same = QualityEvaluator(
+        images[:600], labels[:600], images[:600], labels[:600],
+        cache_dir=tmp_path / "cache", settings=TINY,
+    )  # fmt: skip
+    report = same.evaluate(images[900:1300])
+    assert math.isnan(report.memorisation_ratio) and math.isfinite(report.fid)
+    row = format_table({"samples": report}).splitlines()[-1]
+    assert row.split()[-1] == "n/a" and row.startswith("memorisation ratio")
+    written = write_eval(tmp_path, {"samples": report_dict(report)})
+    text = written.read_text()
+    assert "NaN" not in text and '"memorisation_ratio": null' in text

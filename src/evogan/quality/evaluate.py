@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -68,8 +69,19 @@ def report_dict(report: QualityReport) -> dict[str, object]:
 
 def write_eval(directory: Path, result: dict[str, object]) -> Path:
     path = Path(directory) / EVAL_FILE
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    path.write_text(json.dumps(finite_or_null(result), indent=2) + "\n")
     return path
+
+
+def finite_or_null(value: Any) -> Any:
+    """``value`` with every NaN or infinite float as None: strict JSON has no NaN."""
+    if isinstance(value, dict):
+        return {key: finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_null(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def format_table(rows: dict[str, QualityReport]) -> str:
@@ -86,9 +98,13 @@ def format_table(rows: dict[str, QualityReport]) -> str:
         ("memorisation ratio", "memorisation_ratio"),
     ]
     for label, key in fields:
-        values = "".join(f"{getattr(rows[name], key):>14.3f}" for name in names)
+        values = "".join(_cell(getattr(rows[name], key)) for name in names)
         lines.append(f"{label:<22}{values}")
     return "\n".join(lines)
+
+
+def _cell(value: float) -> str:
+    return f"{value:>14.3f}" if math.isfinite(value) else f"{'n/a':>14}"
 
 
 class QualityCallback:

@@ -20,6 +20,7 @@ is what a perfect generator of new images scores, but at half the sample
 count, and FID grows as N shrinks; "noise" (uniform noise) is the ceiling.
 """
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,9 @@ from evogan.quality.metrics.inception_score import class_entropy, class_histogra
 from evogan.quality.metrics.memorisation import median_nearest_distance, ratio_to_baseline
 from evogan.quality.metrics.precision_recall import DEFAULT_K, knn_radii, manifold_coverage
 from evogan.quality.metrics.report import QualityReport
+
+# A held-out median nearest distance below this fraction of the features' norm: the same images.
+COINCIDENT = 1e-5
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,10 @@ class QualityEvaluator:
             features(self.model, heldout_images), self._classes(heldout_labels), k
         )
         self._heldout_nn = median_nearest_distance(self._heldout.feats, self._train_feats)
+        # held-out images that are the training images (a run on the whole dataset) sit
+        # at rounding distance from them: the memorisation ratio has no baseline then
+        scale = float(self._train_feats.norm(dim=1).median())
+        self._heldout_coincides = self._heldout_nn <= COINCIDENT * scale
         self._reference: dict[str, QualityReport] | None = None
 
     def _classes(self, labels: Tensor) -> Tensor:
@@ -124,12 +132,17 @@ class QualityEvaluator:
             class_tvd=class_tvd(histogram, real.classes),
             precision=manifold_coverage(feats, real.feats, real.radii),
             recall=manifold_coverage(real.feats, feats, knn_radii(feats, k=self.k)),
-            memorisation_ratio=ratio_to_baseline(
-                median_nearest_distance(feats, self._train_feats), self._heldout_nn
-            ),
+            memorisation_ratio=self._memorisation(feats),
             n_samples=samples.shape[0],
             classifier_accuracy=self.classifier_accuracy,
         )
+
+    def _memorisation(self, feats: Tensor) -> float:
+        """The samples' memorisation ratio; NaN (no baseline) when held-out = training images."""
+        if self._heldout_coincides:
+            return math.nan
+        nearest = median_nearest_distance(feats, self._train_feats)
+        return ratio_to_baseline(nearest, self._heldout_nn)
 
     def reference(self) -> dict[str, QualityReport]:
         """Reports for "train", "heldout" and "noise" images (see the module doc), computed once.
