@@ -120,17 +120,29 @@ def test_the_critic_sees_the_returned_generators_fakes():
     arena, streams = run.parts.arena, run.streams
     fake = torch.zeros(16, 1, 8, 8)
     mixed = arena.with_returned(fake, run.best_genome[None], streams)
-    assert (mixed[:12] == 0).all() and not (mixed[12:] == 0).all()
+    assert (mixed[4:] == 0).all() and not (mixed[:4] == 0).flatten(1).all(dim=1).any()
 
 
-@pytest.mark.parametrize(("share", "kept"), [(0.5, 8), (1.0, 0), (0.01, 15)])
-def test_the_returned_share_of_the_critics_fakes(share, kept):
+def test_the_replay_leaves_the_returned_generators_fakes_in_the_batch():
+    """The replay takes the batch's last quarter; the mean's quarter must survive it."""
+    config = Config(**TINY, trainer="es", disc_sees_returned=True, disc_replay=8)
+    run = Evolution.start(config)
+    arena, streams = run.parts.arena, run.streams
+    arena.critic.mix_replay(torch.full((16, 1, 8, 8), 5.0), streams.data)  # fill the replay
+    means = arena.with_returned(torch.zeros(16, 1, 8, 8), run.best_genome[None], streams)
+    mixed = arena.critic.mix_replay(means, streams.data)
+    assert torch.equal(mixed[:4], means[:4])  # the mean's fakes
+    assert (mixed[4:12] == 0).all() and (mixed[12:] == 5).all()  # pooled, then replayed
+
+
+@pytest.mark.parametrize(("share", "theirs"), [(0.5, 8), (1.0, 16), (0.01, 1)])
+def test_the_returned_share_of_the_critics_fakes(share, theirs):
     config = Config(**TINY, trainer="es", disc_sees_returned=True, disc_returned_share=share)
     run = Evolution.start(config)
     fake = torch.zeros(16, 1, 8, 8)
     mixed = run.parts.arena.with_returned(fake, run.best_genome[None], run.streams)
-    assert len(mixed) == 16 and (mixed[:kept] == 0).all()
-    assert not (mixed[kept:] == 0).flatten(1).all(dim=1).any()  # every later fake is the mean's
+    assert len(mixed) == 16 and (mixed[theirs:] == 0).all()
+    assert not (mixed[:theirs] == 0).flatten(1).all(dim=1).any()  # the first are the mean's
 
 
 BALANCED = {"trainer": "es", "disc_r1": 1.0, "disc_r1_every": 2, "disc_noise": 0.2,

@@ -89,17 +89,18 @@ class Arena:
     def with_returned(
         self, fake: torch.Tensor, returned: torch.Tensor, streams: Streams
     ) -> torch.Tensor:
-        """``fake`` with its last ``returned_share`` replaced by fakes of the ``returned`` genomes.
+        """``fake`` with its first ``returned_share`` replaced by fakes of the ``returned`` genomes.
 
         With an ES, its agents are probes around the mean, each drawing
         differently; a critic that sees only the mean plays the GAN game
-        against the generator that the run returns."""
+        against the generator that the run returns. They come first because
+        the replay (``Critic.mix_replay``) takes the batch's last quarter."""
         k = max(1, round(len(fake) * self.returned_share))
         z = self.latents(k, rng=streams.latents)
         with torch.no_grad():
             theirs = generate(self.model, self.layout, returned, z).flatten(0, 1)
         pick = torch.randint(len(theirs), (k,), generator=streams.data)
-        return torch.cat([fake[: len(fake) - k], theirs[pick.to(self.device)]])
+        return torch.cat([theirs[pick.to(self.device)], fake[k:]])
 
     def score(
         self, population: torch.Tensor, streams: Streams, *, lineage: Any = None
