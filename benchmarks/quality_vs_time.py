@@ -114,6 +114,9 @@ METHODS |= {
     "mnist-conv": [("preset", {"name": "mnist"}), ("set", {"generator": "conv", "channels": 8})],
     # the basis family with finer strokes: 12x12 cosine frequencies instead of 8x8 (5,296 genes)
     "mnist-basis12": [("preset", {"name": "mnist"}), ("set", {"basis_size": 12})],
+    # a plateau is where the critic moves as fast as a 25-pair gradient estimate can follow:
+    # a critic 4x slower
+    "mnist-slow-critic": [("preset", {"name": "mnist"}), ("set", {"disc_lr": 5e-5})],
 }  # fmt: skip
 # --smoke: the generation-judged path with the kept generator, in seconds
 SMOKE = {"methods": ["es-annealed"], "seeds": [0], "generations": 4, "generation_marks": [2],
