@@ -254,6 +254,14 @@ def main() -> None:
             lambda r: quality_table(r) + mixture_table(r),
         ),
         (
+            "The plateau, probe 1: the family by gradient; wider (MNIST)",
+            "probe_family",
+            quality_table,
+        ),
+        ("The plateau, probe 2: the game (MNIST)", "probe_game", quality_table),
+        ("The plateau, probe 3: other families (MNIST)", "probe_family2", quality_table),
+        ("The plateau, probe 4: a slower critic (MNIST)", "probe_critic", quality_table),
+        (
             "Quality against generations: 12,000-generation probes (MNIST)",
             "quality_long_probe",
             quality_table,
