@@ -28,8 +28,10 @@ other in the driver with 2 threads, Ray islands each on an actor of its own.
 Every row carries a profile (medians per generation): the driver's critic
 step, its scoring call (for Ray: what sending the genomes or lineages costs,
 and the wait beyond the busiest actor's own work) and the rest (selection and
-breeding), and the seconds the busiest actor worked. It says where Ray's
-overhead goes.
+breeding; of it, the driver's breeding), and the seconds the busiest actor
+worked, and of them breeding (compact lineages). It says where Ray's
+overhead goes. ``actor_seconds`` and ``actor_breeding_seconds`` give each
+actor's medians.
 
 ``--nodes N`` runs the same backends on a Ray cluster of N nodes on this
 machine (``ray.cluster_utils.Cluster``: a raylet and an object store each, a
@@ -39,8 +41,10 @@ written as ``ray_nodes.json``, with the nodes each run's actors landed on,
 the bytes that cross between nodes per agent and generation and the transfer
 rate they imply (the model's network term).
 
+``--cores N`` runs only the group of N cores (local, full, compact; no islands).
+
 Usage: python benchmarks/ray_overhead.py [--generations 10] [--population 1000]
-                                         [--nodes N] [--smoke] [--out DIR]
+                                         [--nodes N] [--cores N] [--smoke] [--out DIR]
 """
 
 from __future__ import annotations
@@ -86,11 +90,26 @@ def busy_actor(cls: type, methods: list[str]) -> type:
     """``cls`` (a Ray actor class) that counts the seconds its ``methods`` run."""
 
     class Busy(cls):  # type: ignore[valid-type, misc]
-        busy, depth = 0.0, 0
+        busy, depth, breeding = 0.0, 0, 0.0
 
-        def take_busy(self) -> float:
-            busy, self.busy = self.busy, 0.0
-            return busy
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            rebuild = vars(self).get("rebuild")  # a shard worker's: time its breeding
+            if rebuild is not None:
+
+                def timed_rebuild(*args: Any) -> Any:
+                    began = time.perf_counter()
+                    try:
+                        return rebuild(*args)
+                    finally:
+                        self.breeding += time.perf_counter() - began
+
+                self.rebuild = timed_rebuild
+
+        def take_busy(self) -> tuple[float, float]:
+            """Seconds worked and (of them) bred since the last call."""
+            busy, breeding, self.busy, self.breeding = self.busy, self.breeding, 0.0, 0.0
+            return busy, breeding
 
         def node(self) -> str:
             import ray
@@ -118,8 +137,10 @@ def instrument() -> None:
     and the actors' own work (their classes, as evogan creates them)."""
     from evogan.distributed import islands, scorer
     from evogan.game.arena import Arena
+    from evogan.trainers import ga
 
     Arena.train_critic = timing("critic", Arena.train_critic)  # type: ignore[method-assign]
+    ga.breed = timing("breeding", ga.breed)  # the driver's (tell looks it up each call)
     scorer.Payload.send = timing("send", scorer.Payload.send)  # type: ignore[method-assign]
     scorer.ShardWorker = busy_actor(scorer.ShardWorker,  # type: ignore[misc]
                                     ["evaluate", "evaluate_whole", "evaluate_bred"])  # fmt: skip
@@ -157,6 +178,7 @@ class Timed:
 
         self.evaluator.evaluate = timed
         self.phases: list[dict[str, float]] = []
+        self.actors: list[list[tuple[float, float]]] = []  # per generation: (worked, bred) each
         self.actor_nodes = 0  # nodes the run's actors are on
 
     def step(self) -> None:
@@ -165,30 +187,47 @@ class Timed:
         self.run.step()
         self.seconds.append(time.perf_counter() - began)
         phases = {k: v for k, v in PHASES.items() if not k.startswith("in ")}
-        self.phases.append(phases | {"actor": self.busiest_actor()})
+        actors = self.actor_seconds()
+        self.actors.append(actors)
+        busy, breeding = max(actors, default=(0.0, 0.0)), max((b for _, b in actors), default=0.0)
+        self.phases.append(phases | {"actor": busy[0], "actor_breeding": breeding})
 
-    def busiest_actor(self) -> float:
-        """Seconds the busiest of the run's actors worked in this generation (0: none)."""
+    def actor_seconds(self) -> list[tuple[float, float]]:
+        """Seconds each of the run's actors worked in this generation, and bred."""
         pools = [self.evaluator, getattr(self.run.parts.trainer, "runner", None)]
         actors = [actor for pool in pools for actor in getattr(pool, "actors", [])]
         if not actors:
-            return 0.0
+            return []
         import ray
 
         self.actor_nodes = len(set(ray.get([actor.node.remote() for actor in actors])))
-        return max(ray.get([actor.take_busy.remote() for actor in actors]))
+        return list(ray.get([actor.take_busy.remote() for actor in actors]))
+
+    def per_actor(self) -> dict[str, list[float]]:
+        """Each actor's median seconds worked and bred a generation, after warm-up."""
+        timed = [row for row in self.actors[WARMUP:] if row]
+        if not timed or len({len(row) for row in timed}) != 1:
+            return {}
+        return {
+            f"actor_{what}seconds": [statistics.median(row[i][k] for row in timed)
+                                     for i in range(len(timed[0]))]
+            for k, what in ((0, ""), (1, "breeding_"))
+        }  # fmt: skip
 
     def profile(self) -> dict[str, float]:
         """Medians after warm-up: the driver's critic step, scoring call (sending, and
         the wait beyond the busiest actor), the rest (selection, breeding), the actor."""
         rows = []
         for seconds, phases in list(zip(self.seconds, self.phases, strict=True))[WARMUP:]:
-            critic, send, actor = (phases.get(k, 0.0) for k in ("critic", "send", "actor"))
+            critic, send, actor, breeding = (
+                phases.get(k, 0.0) for k in ("critic", "send", "actor", "actor_breeding")
+            )
             scoring = phases.get("scoring", 0.0)  # none: islands that score on actors
             beyond = max(0.0, scoring - send - actor) if actor else 0.0
             rows.append({"critic": critic, "scoring_call": scoring, "sending": send,
                          "waiting_beyond_actor": beyond, "rest": seconds - critic - scoring,
-                         "busiest_actor": actor})  # fmt: skip
+                         "driver_breeding": phases.get("breeding", 0.0),
+                         "busiest_actor": actor, "busiest_actor_breeding": breeding})  # fmt: skip
         return {key: statistics.median(row[key] for row in rows) for key in rows[0]}
 
     def close(self) -> None:
@@ -237,7 +276,7 @@ def measure_together(
             "genome_bytes": timed.run.state.population[0].nbytes,
             "overhead": statistics.median(t / b for t, b in zip(seconds, baseline, strict=True))
             - 1,
-        }
+        } | timed.per_actor()
     return rows
 
 
@@ -247,6 +286,8 @@ def main() -> None:
     parser.add_argument("--population", type=int, default=None, help="1000 (smoke: 20)")
     parser.add_argument("--nodes", type=int, default=0,
                         help="a Ray cluster of N one-CPU nodes on this machine")  # fmt: skip
+    parser.add_argument("--cores", type=int, choices=(1, 2),
+                        help="only this group of cores (no islands, no model)")  # fmt: skip
     parser.add_argument("--refit", type=Path, help="only recompute the model of this result")
     add_smoke_options(parser)
     args = parser.parse_args()
@@ -261,7 +302,7 @@ def main() -> None:
     instrument()
     cluster = start_ray(args.nodes)
     rows = []
-    for cores, threads, settings in groups(args.nodes, population):
+    for cores, threads, settings in groups(args.nodes, population, args.cores):
         settings = {name: options | sizes for name, options in settings.items()}
         measured = measure_together(population, generations, threads, settings)
         for backend, row in measured.items():
@@ -273,13 +314,15 @@ def main() -> None:
         cluster.shutdown()
     command = (f"python benchmarks/ray_overhead.py --generations {generations} "
                f"--population {population}" + (f" --nodes {args.nodes}" if args.nodes else "")
+               + (f" --cores {args.cores}" if args.cores else "")
                + (" --smoke" if args.smoke else ""))  # fmt: skip
     result = {"command": command, "population": population, "rows": rows}
     if args.nodes:
         result |= {"nodes": args.nodes, "network": network(rows, population)}
-    else:
+    elif not args.cores:
         result |= {"model": model(rows, population)}
-    write_result("ray_nodes" if args.nodes else "ray_overhead", result, output_dir(args))
+    name = "ray_nodes" if args.nodes else f"ray_overhead{f'_{args.cores}cores' * bool(args.cores)}"
+    write_result(name, result, output_dir(args))
 
 
 def start_ray(nodes: int) -> Any:
@@ -311,19 +354,23 @@ def start_ray(nodes: int) -> Any:
     return cluster
 
 
-def groups(nodes: int, population: int) -> list[tuple[int, int, dict[str, dict[str, Any]]]]:
+def groups(
+    nodes: int, population: int, only: int | None = None
+) -> list[tuple[int, int, dict[str, dict[str, Any]]]]:
     """(cores, driver threads, runs) of each group: local, Ray with full genomes and with
     compact lineages on 1 and 2 cores (or the N nodes), then islands, one per core
     (node), migrating every 2 generations: one after the other in this process, or
-    each on an actor of its own (1 thread each)."""
+    each on an actor of its own (1 thread each). ``only``: the group of that many cores."""
     found = []
-    for cores in (nodes,) if nodes else (1, 2):
+    for cores in (nodes,) if nodes else (only,) if only else (1, 2):
         ray_options = {"threads": cores, "backend": "ray", "ray_workers": cores}
         found.append((cores, cores, {
             "local": {"threads": cores},
             "ray full": ray_options | {"ray_transport": "full"},
             "ray compact": ray_options | {"ray_transport": "compact"},
         }))  # fmt: skip
+    if only:
+        return found
     k = nodes or 2
     islands = {"islands": k, "migration_every": 2, "migrants": min(10, population // 10)}
     found.append((k, k, {"local islands": {"threads": k} | islands,
