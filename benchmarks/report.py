@@ -253,6 +253,7 @@ def main() -> None:
             "quality_seed2",
             lambda r: quality_table(r) + mixture_table(r),
         ),
+        ("The preset and the DCGAN, 3 seeds in one run (MNIST)", "quality_final", quality_table),
         (
             "The plateau, probe 1: the family by gradient; wider (MNIST)",
             "probe_family",
