@@ -117,6 +117,10 @@ METHODS |= {
     # a plateau is where the critic moves as fast as a 25-pair gradient estimate can follow:
     # a critic 4x slower
     "mnist-slow-critic": [("preset", {"name": "mnist"}), ("set", {"disc_lr": 5e-5})],
+    # variety is what ES lacks: a critic that judges 4 or 16 of an agent's fakes at once
+    # (minibatch stddev) sees an agent that draws one digit every time
+    "mnist-mbstd4": [("preset", {"name": "mnist"}), ("set", {"disc_minibatch_group": 4})],
+    "mnist-mbstd16": [("preset", {"name": "mnist"}), ("set", {"disc_minibatch_group": 16})],
 }  # fmt: skip
 # --smoke: the generation-judged path with the kept generator, in seconds
 SMOKE = {"methods": ["es-annealed"], "seeds": [0], "generations": 4, "generation_marks": [2],

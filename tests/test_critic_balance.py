@@ -168,12 +168,13 @@ class Crash:
         pass
 
 
-@pytest.mark.parametrize("fitness", ["logit", "mmd"])
-def test_every_balancing_option_resumes_bit_identically(tmp_path, fitness):
+@pytest.mark.parametrize(("fitness", "group"), [("logit", 0), ("mmd", 0), ("mmd", 4)])
+def test_every_balancing_option_resumes_bit_identically(tmp_path, fitness, group):
     """A run crashed at generation 2 of 4 resumes to the uninterrupted run (the schedules
-    run over the same 4 generations, so the run is not shortened to stop it)."""
+    run over the same 4 generations, so the run is not shortened to stop it); group 4
+    adds the minibatch-stddev critic."""
     config = Config(**TINY, **BALANCED, fitness=fitness, generations=4, checkpoint_every=1,
-                    sample_every=0)  # fmt: skip
+                    sample_every=0, disc_minibatch_group=group)  # fmt: skip
     straight = evolve_run(Evolution.start(config), [RunDirectory(tmp_path / "a")])
     with pytest.raises(RuntimeError, match="crash"):
         evolve_run(Evolution.start(config), [RunDirectory(tmp_path / "b"), Crash(at=2)])

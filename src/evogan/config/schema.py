@@ -282,6 +282,13 @@ class Config:
         "past fakes kept in a replay buffer; a quarter of each critic batch comes from it",
         bounds=NON_NEGATIVE,
     )
+    disc_minibatch_group: int = option(
+        "critic", 0,
+        "minibatch stddev: the critic judges this many images at once, seeing their spread "
+        "(one agent's fakes together; must divide --samples-per-agent and --disc-batch; "
+        "0: each image alone)",
+        bounds=NON_NEGATIVE,
+    )
     disc_sees_returned: bool = option(
         "critic", False,
         "part of each critic batch (--disc-returned-share) comes from the returned "

@@ -32,5 +32,14 @@ def validate(config: Config) -> None:
         choices = choices_of(f)
         if choices is not None and value not in choices:
             raise EvoganError(choice_error(f.name, value, choices))
+    group = config.disc_minibatch_group
+    if group == 1:
+        raise EvoganError("--disc-minibatch-group 1 judges each image alone: use 0, or 2 and more")
+    for name in ("samples_per_agent", "disc_batch"):
+        if group > 1 and getattr(config, name) % group:
+            raise EvoganError(
+                f"--disc-minibatch-group {group} must divide {flag(name)} "
+                f"({getattr(config, name)}): a group is one agent's fakes"
+            )
     if config.mixture == 1:
         raise EvoganError("--mixture 1 is the single best generator: use 0, or 2 and more")

@@ -65,6 +65,7 @@ class WorkerSpec:
     image_size: int
     disc_filters: int
     disc_dropout: float
+    disc_minibatch_group: int = 0
     threads: int = 1
     rebuild: Rebuild | None = field(default=None, compare=False)  # the trainer's, if it has one
 
@@ -115,7 +116,10 @@ class ShardWorker:
         model = build_generator(spec.generator)
         self.local = LocalScorer(model, GenomeLayout.of(model))
         critic = build_discriminator(
-            spec.image_size, filters=spec.disc_filters, dropout=spec.disc_dropout
+            spec.image_size,
+            filters=spec.disc_filters,
+            dropout=spec.disc_dropout,
+            minibatch_group=spec.disc_minibatch_group,
         )
         self.critic = critic.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.rebuild = spec.rebuild

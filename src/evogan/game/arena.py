@@ -55,8 +55,12 @@ class Arena:
         return self.images[index.to(self.device)]
 
     def pooled_fakes(self, population: torch.Tensor, streams: Streams) -> torch.Tensor:
-        """One fake from each of ``disc_batch`` random agents: the critic sees the population."""
-        agents = torch.randint(len(population), (self.disc_batch,), generator=streams.data)
+        """One fake from each of ``disc_batch`` random agents: the critic sees the population.
+
+        A critic that judges groups (``Critic.group``) gets a group of fakes from each agent."""
+        group = self.critic.group
+        agents = torch.randint(len(population), (self.disc_batch // group,), generator=streams.data)
+        agents = agents.repeat_interleave(group)
         z = self.latents(self.disc_batch, 1, rng=streams.latents)
         with torch.no_grad():
             if len(population) * FEW_AGENTS <= self.disc_batch:
@@ -95,11 +99,15 @@ class Arena:
         differently; a critic that sees only the mean plays the GAN game
         against the generator that the run returns. They come first because
         the replay (``Critic.mix_replay``) takes the batch's last quarter."""
-        k = max(1, round(len(fake) * self.returned_share))
+        group = self.critic.group
+        k = max(group, round(len(fake) * self.returned_share / group) * group)
         z = self.latents(k, rng=streams.latents)
         with torch.no_grad():
             theirs = generate(self.model, self.layout, returned, z).flatten(0, 1)
-        pick = torch.randint(len(theirs), (k,), generator=streams.data)
+        if group > 1:  # a group must not draw a fake twice: that would shrink its spread
+            pick = torch.randperm(len(theirs), generator=streams.data)[:k]
+        else:
+            pick = torch.randint(len(theirs), (k,), generator=streams.data)
         return torch.cat([theirs[pick.to(self.device)], fake[k:]])
 
     def score(

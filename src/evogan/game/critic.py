@@ -22,6 +22,12 @@ every fake stops telling agents apart. Options that keep the game balanced:
 - ``replay``: a buffer of past fakes; a quarter of each fake batch comes from
   it (Shrivastava et al. 2017), so the critic does not forget what earlier
   generations drew and the search cannot cycle back to it.
+
+All of these judge each fake alone, so none of them sees a generator that
+draws one good digit every time. ``minibatch_group`` n > 1 lets the critic
+judge n images at once (a minibatch-stddev map, ``networks.discriminator``):
+every batch it sees then holds one generator's fakes in consecutive groups of
+n, and an agent whose fakes are less varied than real digits scores lower.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import torch
 from torch import nn
 
 from evogan.networks import build_discriminator
+from evogan.networks.discriminator import minibatch_group
 
 # Images per discriminator forward when scoring. Measured on 2 cores: 512 images
 # run at ~27k images/s, 1024-4096 at ~17k (their activations fall out of cache).
@@ -40,7 +47,6 @@ SCORING_CHUNK = 512
 SNAPSHOT_EVERY = 10
 ACCURACY_EMA = 0.9  # weight of the past in the running accuracy (adaptive updates)
 REPLAY_SHARE = 4  # a 1/4 of each fake batch is replayed, 1/8 of the fresh fakes is kept
-FEATURE_LAYERS = 7  # the discriminator's layers before its dense unit (see networks)
 
 
 class Critic:
@@ -59,8 +65,11 @@ class Critic:
         r1_every: int = 1,
         target_accuracy: float | None = None,
         replay: int = 0,
+        minibatch_group: int = 0,
     ) -> None:
-        model = build_discriminator(image_size, filters=filters, dropout=dropout)
+        model = build_discriminator(
+            image_size, filters=filters, dropout=dropout, minibatch_group=minibatch_group
+        )
         # channels-last runs the convolutions about 1.5x faster on CPU (oneDNN).
         self.model = model.to(device).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=lr, betas=(beta1, 0.999))
@@ -69,7 +78,8 @@ class Critic:
         self.target_accuracy, self.replay_size = target_accuracy, replay
         self.steps = 0  # critic updates so far: which of them carry the lazy R1 penalty
         # the dense unit's input: what --fitness features and mmd compare
-        self.features = self.model[:FEATURE_LAYERS]
+        self.features = self.model[:-2]  # everything before the dense unit
+        self.group = max(1, minibatch_group)  # images judged together
         self.accuracy_ema = 0.5  # a guessing critic
         self.replay = torch.empty(0, device=device)  # past fakes, at most ``replay``
         self.replay_seen = 0
@@ -132,13 +142,16 @@ class Critic:
         return {"disc/accuracy_ema": self.accuracy_ema, "disc/skipped": skipped}
 
     def mix_replay(self, fake: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
-        """``fake`` with a quarter replaced from the replay buffer, which keeps some of it."""
+        """``fake`` with a quarter replaced from the replay buffer, which keeps some of it.
+
+        With groups, the replaced part is whole groups, so every group stays either one
+        generator's fakes or a replayed group."""
         if self.replay_size == 0:
             return fake
         fake = fake.detach()
         n = len(fake)
         if len(self.replay):
-            k = max(1, n // REPLAY_SHARE)
+            k = max(self.group, n // REPLAY_SHARE // self.group * self.group)
             pick = torch.randint(len(self.replay), (k,), generator=rng).to(fake.device)
             mixed = torch.cat([fake[: n - k], self.replay[pick]])
         else:
@@ -208,7 +221,8 @@ def score(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
     """Discriminator logits for a flat image batch ``[N, 1, H, W]`` -> ``[N]``."""
     was_training = model.training
     model.eval()
-    pieces = images.split(SCORING_CHUNK)
+    group = minibatch_group(model)
+    pieces = images.split(max(group, SCORING_CHUNK // group * group))  # whole groups
     out = torch.cat(
         [model(piece.contiguous(memory_format=torch.channels_last)) for piece in pieces]
     )

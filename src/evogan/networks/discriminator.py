@@ -42,9 +42,53 @@ class Dropout(nn.Module):
         return f"p={self.p}"
 
 
-def build_discriminator(image_size: int, *, filters: int = 64, dropout: float = 0.4) -> nn.Module:
-    """The article's CNN, adapted to ``image_size`` (two stride-2 convs shrink it by 4)."""
+class MinibatchStd(nn.Module):
+    """Appends each group's spread as one more feature map (Karras et al. 2018, PGGAN).
+
+    A critic that judges each image alone cannot see that a generator draws
+    the same digit every time; this one sees, for every ``group`` consecutive
+    images, the standard deviation of each feature across the group averaged
+    into one number. Batches must therefore keep one generator's images
+    together (scoring does: an agent's fakes are consecutive). A last group
+    shorter than ``group`` is measured on its own; a group of one has spread 0.
+    """
+
+    def __init__(self, group: int) -> None:
+        super().__init__()
+        if group < 2:
+            raise ValueError(f"a minibatch-stddev group needs at least 2 images, got {group}")
+        self.group = group
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        g = self.group
+        whole = len(x) // g * g
+        parts = []
+        if whole:
+            parts.append(group_spread(x[:whole].unflatten(0, (-1, g)))[:, None].expand(-1, g))
+        if whole < len(x):
+            parts.append(group_spread(x[whole:][None]).expand(len(x) - whole))
+        spread = torch.cat([part.flatten() for part in parts])
+        return torch.cat([x, spread.view(-1, 1, 1, 1).expand(-1, 1, *x.shape[2:])], dim=1)
+
+    def extra_repr(self) -> str:
+        return f"group={self.group}"
+
+
+def group_spread(groups: torch.Tensor) -> torch.Tensor:
+    """``[G, n, C, H, W]`` -> ``[G]``: each feature's std across the n images, averaged."""
+    centred = groups - groups.mean(dim=1, keepdim=True)
+    variance = centred.square().mean(dim=1)  # biased, so a group of one is 0, not NaN
+    return (variance + 1e-8).sqrt().flatten(1).mean(dim=1)
+
+
+def build_discriminator(
+    image_size: int, *, filters: int = 64, dropout: float = 0.4, minibatch_group: int = 0
+) -> nn.Module:
+    """The article's CNN, adapted to ``image_size`` (two stride-2 convs shrink it by 4).
+
+    ``minibatch_group`` > 1 adds a :class:`MinibatchStd` map before the dense unit."""
     side = (image_size + 3) // 4  # 'same' padding with stride 2, twice
+    spread = [MinibatchStd(minibatch_group)] if minibatch_group > 1 else []
     return nn.Sequential(
         nn.Conv2d(1, filters, 3, stride=2, padding=1),
         nn.LeakyReLU(0.2),
@@ -52,7 +96,14 @@ def build_discriminator(image_size: int, *, filters: int = 64, dropout: float = 
         nn.Conv2d(filters, filters, 3, stride=2, padding=1),
         nn.LeakyReLU(0.2),
         Dropout(dropout),
+        *spread,
         nn.Flatten(),
-        nn.Linear(filters * side * side, 1),
+        nn.Linear((filters + len(spread)) * side * side, 1),
         nn.Flatten(0),
     )
+
+
+def minibatch_group(model: nn.Module) -> int:
+    """The images a discriminator judges together (1 for one that judges each alone)."""
+    groups = [m.group for m in model.modules() if isinstance(m, MinibatchStd)]
+    return groups[0] if groups else 1

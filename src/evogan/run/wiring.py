@@ -116,6 +116,7 @@ def build_critic(config: Config, image_size: int, device: torch.device) -> Criti
         r1_every=config.disc_r1_every,
         target_accuracy=config.disc_target_accuracy,
         replay=config.disc_replay,
+        minibatch_group=config.disc_minibatch_group,
     )
 
 
@@ -173,7 +174,14 @@ def build_scorer(
             f"--fitness {config.fitness}: reads critic features, which the Ray shard evaluator "
             "does not send back yet; use --backend local, or --islands with --backend ray"
         )
-    worker = WorkerSpec(spec, image_size, config.disc_filters, config.disc_dropout, rebuild=rebuild)
+    worker = WorkerSpec(
+        spec,
+        image_size,
+        config.disc_filters,
+        config.disc_dropout,
+        disc_minibatch_group=config.disc_minibatch_group,
+        rebuild=rebuild,
+    )
     workers = config.ray_workers or os.cpu_count() or 1
     return RayScorer(
         worker, workers=workers, address=config.ray_address, transport=config.ray_transport
