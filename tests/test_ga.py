@@ -1,5 +1,6 @@
 """The GA's ask/tell: elitism, sizes, determinism, checks, every operator combination."""
 
+import dataclasses
 import itertools
 import math
 
@@ -7,10 +8,12 @@ import pytest
 import torch
 from conftest import gen, make_generator
 
+from evogan.bred import Bred, whole
 from evogan.config import Config, validate
 from evogan.errors import EvoganError
 from evogan.genome import GenomeLayout
 from evogan.trainers import ga
+from evogan.trainers.lineage import CROSSOVER_STREAM, MUTATION_STREAM, breed
 from evogan.trainers.operators import CROSSOVER, MUTATION, SELECTION, RowRng
 
 LAYOUT = GenomeLayout.of(make_generator("mlp"))  # 4 segments, 554 genes
@@ -262,16 +265,16 @@ def test_breed_is_crossover_then_mutation_of_the_chosen_parents(crossover, mutat
     lineage = ga.select(params, state, fitness, rng=gen(2))
     parents = state.population
     a, b = parents[lineage.mothers.long()], parents[lineage.fathers.long()]
-    rng = RowRng(lineage.seed, torch.arange(len(a)), stream=ga.CROSSOVER_STREAM)
+    rng = RowRng(lineage.seed, torch.arange(len(a)), stream=CROSSOVER_STREAM)
     rng.bits()  # crossover_population's pair coins
     c1, c2 = CROSSOVER[crossover](a, b, rng=rng, segments=LAYOUT.segments)
     n_children = population - params.elitism
     children = torch.stack([c1, c2], dim=1).flatten(0, 1)[:n_children]
-    rng = RowRng(lineage.seed, torch.arange(n_children), stream=ga.MUTATION_STREAM)
+    rng = RowRng(lineage.seed, torch.arange(n_children), stream=MUTATION_STREAM)
     children = MUTATION[mutation](children, rng=rng, rate=0.5, sigma=lineage.sigma,
                                   init_std=LAYOUT.init_std)  # fmt: skip
     expected = torch.cat([parents[lineage.elites.long()], children])
-    assert torch.equal(ga.breed(params, parents, lineage), expected)
+    assert torch.equal(breed(params, parents, lineage), expected)
     assert torch.equal(state.population, parents)  # the parents are not touched
 
 
@@ -298,9 +301,9 @@ def test_any_rows_breed_alone_bit_for_bit(crossover, mutation, population, rate,
         state = ga.GAState(state.population, torch.rand(population, generator=gen(seed)) + 0.1, 0)
         fitness = torch.randn(population, generator=gen(seed))
         lineage = ga.select(params, state, fitness, rng=gen(seed))
-        whole = ga.breed(params, state.population, lineage)
+        whole = breed(params, state.population, lineage)
         for rows in some_rows(population, seed):
-            assert torch.equal(ga.breed(params, state.population, lineage, rows), whole[rows])
+            assert torch.equal(breed(params, state.population, lineage, rows), whole[rows])
 
 
 def test_a_relabelled_lineage_breeds_from_its_parents_alone():
@@ -310,8 +313,54 @@ def test_a_relabelled_lineage_breeds_from_its_parents_alone():
     assert torch.equal(used, used.unique()) and len(used) < 12
     assert set(used.tolist()) == set(torch.cat([lineage.elites, lineage.mothers,
                                                 lineage.fathers]).tolist())  # fmt: skip
-    whole = ga.breed(params, state.population, lineage)
-    alone = ga.breed(params, state.population[used], lineage.relabel(used))
+    whole = breed(params, state.population, lineage)
+    alone = breed(params, state.population[used], lineage.relabel(used))
     assert torch.equal(alone, whole)
     with pytest.raises(EvoganError, match="increasing"):
-        ga.breed(params, state.population, lineage, torch.tensor([3, 1]))
+        breed(params, state.population, lineage, torch.tensor([3, 1]))
+
+
+class RebuildingScorer:
+    """A Ray actor in this process: it rebuilds each generation from its lineage and
+    the last generation it scored, and never reads the driver's genomes after that."""
+
+    rebuilds = True
+
+    def __init__(self, local, rebuild):
+        self.local, self.rebuild, self.last = local, rebuild, None
+
+    def evaluate(self, population, latents, discriminator, lineage=None):
+        if lineage is None or lineage.parent_seed is None:
+            self.last = whole(population)
+        else:
+            self.last = self.rebuild(self.last, lineage, None)
+        return self.local.evaluate(self.last, latents, discriminator)
+
+    def close(self):
+        pass
+
+
+def test_a_driver_that_breeds_only_what_it_reads_gives_the_local_run_bit_for_bit():
+    """With a backend that rebuilds from lineages, the GA breeds only the critic's
+    agents, the next parents and the best on the driver."""
+    from evogan.run.engine import Evolution
+
+    config = Config(dataset="digits", population=64, elitism=4, samples_per_agent=4,
+                    disc_batch=8, progress=False)  # fmt: skip
+    local, lazy = Evolution.start(config), Evolution.start(config)
+    scorer = RebuildingScorer(lazy.parts.arena.scorer, lazy.parts.trainer.rebuild)
+    lazy.parts.arena = dataclasses.replace(lazy.parts.arena, scorer=scorer)
+    read = []
+    for _ in range(4):
+        before = lazy.state
+        assert local.step() == lazy.step()
+        if isinstance(before.agents, Bred):
+            read.append(before.agents.bred)
+    # generation 1 goes whole (no lineage before it); then at most the 13 next parents
+    # (truncation 0.2, the best among them) and the critic's 8 agents
+    assert read[0] == 64 and len(read) == 3 and all(0 < n <= 13 + 8 for n in read[1:]), read
+    assert isinstance(lazy.state.agents, Bred) and lazy.state.agents.bred == 0
+    assert torch.equal(lazy.best_genome, local.best_genome)
+    ours, theirs = (run.parts.trainer.state_dict(run.state) for run in (lazy, local))
+    assert ours.keys() == theirs.keys()
+    assert all(torch.equal(ours[k], theirs[k]) for k in ("population", "sigma", "fitness"))

@@ -28,6 +28,10 @@ generation, those parents and its shard (``Generation``), and can breed any
 row of the next one: shards may move between actors. An actor that lacks the
 last generation (the first one, a resumed run, a replaced worker) says so
 and is sent the whole population once.
+
+So the driver needs few rows of a generation (the critic's, the next
+parents, the best): the trainer hands over a ``Bred`` generation
+(``rebuilds``), and only sending the whole population breeds all of it.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from evogan.bred import Population, whole
 from evogan.distributed.cluster import Genomes, from_store, to_store
 from evogan.distributed.pool import ActorPool
 from evogan.game.scoring import LocalScorer, group_size
@@ -205,6 +210,11 @@ class RayScorer(ActorPool):
         self.compact = transport == "compact" and spec.rebuild is not None
         self.sent: list[int] = []  # genome bytes sent to the actors, per evaluation
 
+    @property
+    def rebuilds(self) -> bool:
+        """The actors rebuild a bred population from its lineage (compact transport)."""
+        return self.compact
+
     def start(self) -> None:
         """Join (or start) Ray and create the actors, once."""
         if self.actors or self.queued:
@@ -222,7 +232,7 @@ class RayScorer(ActorPool):
     @torch.no_grad()
     def evaluate(
         self,
-        population: torch.Tensor,
+        population: Population,
         latents: torch.Tensor,
         discriminator: nn.Module,
         lineage: Any = None,
@@ -232,7 +242,7 @@ class RayScorer(ActorPool):
         self.admit(0)  # the shards are cut for the actors there are now
         weights = self.ray.put({k: v.detach().cpu() for k, v in discriminator.state_dict().items()})
         bounds = shard_bounds(len(population), len(self.actors), group_size(latents.shape[0]))
-        payload = Payload(self, weights, population.cpu(), latents.cpu(), lineage)
+        payload = Payload(self, weights, population, latents.cpu(), lineage)
         results = self.run(bounds, payload.send)
         self.sent.append(payload.bytes)
         logits, spreads = zip(*results, strict=True)
@@ -245,11 +255,12 @@ class Payload:
     each one is a machine of its own)."""
 
     def __init__(
-        self, owner: RayScorer, weights: Any, population: torch.Tensor,
+        self, owner: RayScorer, weights: Any, population: Population,
         latents: torch.Tensor, lineage: Any,
     ) -> None:  # fmt: skip
         self.ray, self.weights, self.latents = owner.ray, weights, latents
-        self.population = population
+        self.agents = population
+        self.genomes: torch.Tensor | None = None  # bred whole only if an actor needs it
         self.lineage = lineage if owner.compact else None
         self.name = lineage.seed if self.lineage is not None else None
         self.refs: dict[str, Any] = {}
@@ -273,6 +284,13 @@ class Payload:
         self.bytes += self.population[start:stop].nbytes
         shard = self.put(f"shard {start}", to_store(self.population[start:stop]))
         return actor.evaluate.remote(self.weights, shard, self.latents)
+
+    @property
+    def population(self) -> torch.Tensor:
+        """The genomes ``[pop, L]``, on the CPU (a ``Bred`` generation bred whole, once)."""
+        if self.genomes is None:
+            self.genomes = whole(self.agents).cpu()
+        return self.genomes
 
     def put(self, what: str, value: Any = None) -> Any:
         """``value`` (default: the attribute ``what``) in the object store, once."""

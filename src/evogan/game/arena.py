@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from evogan.bred import Population, whole
 from evogan.game import Scorer
 from evogan.game.critic import Critic, score
 from evogan.game.fitness import FitnessFn
@@ -54,7 +55,7 @@ class Arena:
         index = torch.randint(len(self.images), (size,), generator=streams.data)
         return self.images[index.to(self.device)]
 
-    def pooled_fakes(self, population: torch.Tensor, streams: Streams) -> torch.Tensor:
+    def pooled_fakes(self, population: Population, streams: Streams) -> torch.Tensor:
         """One fake from each of ``disc_batch`` random agents: the critic sees the population.
 
         A critic that judges groups (``Critic.group``) gets a group of fakes from each agent."""
@@ -67,12 +68,12 @@ class Arena:
                 # a few agents (gradient, E-GAN): each draws the whole batch in one ordinary
                 # forward and fake i comes from agent i's; 64 single-image forwards with
                 # per-agent weights cost 7x more for the DCGAN
-                every = generate(self.model, self.layout, population, z[:, 0])
+                every = generate(self.model, self.layout, whole(population), z[:, 0])
                 return every[agents, torch.arange(self.disc_batch)]
             return generate(self.model, self.layout, population[agents], z)[:, 0]
 
     def train_critic(
-        self, population: torch.Tensor, streams: Streams, *, extra: torch.Tensor | None = None
+        self, population: Population, streams: Streams, *, extra: torch.Tensor | None = None
     ) -> dict[str, float]:
         """``disc_steps`` critic updates on real images against the population's fakes.
 
@@ -111,7 +112,7 @@ class Arena:
         return torch.cat([theirs[pick.to(self.device)], fake[k:]])
 
     def score(
-        self, population: torch.Tensor, streams: Streams, *, lineage: Any = None
+        self, population: Population, streams: Streams, *, lineage: Any = None
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """Fitness ``[pop]`` of every agent on one shared latent batch, and its metrics.
 

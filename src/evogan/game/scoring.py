@@ -11,15 +11,22 @@ from typing import Any, Protocol
 import torch
 from torch import nn
 
+from evogan.bred import Population, whole
 from evogan.game.critic import SCORING_CHUNK, score
 from evogan.genome import GenomeLayout, generate
 from evogan.networks import Generator
 
 
 class Scorer(Protocol):
+    @property
+    def rebuilds(self) -> bool:
+        """True: the backend rebuilds a bred population from its lineage, so the trainer
+        may hand it a ``Bred`` generation and breed only the rows the driver reads."""
+        ...
+
     def evaluate(
         self,
-        population: torch.Tensor,
+        population: Population,
         latents: torch.Tensor,
         discriminator: nn.Module,
         lineage: Any = None,
@@ -45,6 +52,8 @@ class LocalScorer:
     chunk; that bounds memory at population 1000 without a loop per agent.
     """
 
+    rebuilds = False  # it scores the genomes it is given
+
     def __init__(self, model: Generator, layout: GenomeLayout) -> None:
         self.model = model
         self.layout = layout
@@ -55,7 +64,7 @@ class LocalScorer:
     @torch.no_grad()
     def evaluate(
         self,
-        population: torch.Tensor,
+        population: Population,
         latents: torch.Tensor,
         discriminator: nn.Module,
         lineage: Any = None,  # the genomes are here already
@@ -63,7 +72,7 @@ class LocalScorer:
         samples = latents.shape[0]
         group = group_size(samples)
         logits, spreads = [], []
-        for agents in population.split(group):
+        for agents in whole(population).split(group):
             fakes = generate(self.model, self.layout, agents, latents)
             # [agents * S] logits, or [agents * S, F] critic features
             out = score(discriminator, fakes.flatten(0, 1))

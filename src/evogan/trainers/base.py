@@ -15,17 +15,15 @@ agents, for pooled fakes and pictures).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import torch
 
+from evogan.bred import Rebuild
 from evogan.game.arena import Arena
 from evogan.streams import Streams
 
-# (parents, lineage, rows) -> the population the lineage describes, bit for bit, or only
-# its rows ``rows`` (increasing indices; None: all)
-Rebuild = Callable[[torch.Tensor, Any, torch.Tensor | None], torch.Tensor]
+__all__ = ["Rebuild", "Trainer", "TrainerState", "population_metrics"]
 
 
 class TrainerState(Protocol):

@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from evogan.bred import Bred, Population, whole
 from evogan.config import Config
 from evogan.errors import EvoganError
 from evogan.game.arena import Arena
@@ -23,13 +24,10 @@ from evogan.genome import GenomeLayout
 from evogan.schedule import anneal
 from evogan.streams import Streams
 from evogan.trainers.base import Rebuild, Trainer, population_metrics
+from evogan.trainers.lineage import Lineage, breed
 from evogan.trainers.operators import (
-    CROSSOVER,
-    MUTATION,
     SELECTION,
-    RowRng,
     SelectionFn,
-    crossover_population,
     elite_indices,
     scheduled_sigma,
     self_adapt_sigma,
@@ -37,7 +35,6 @@ from evogan.trainers.operators import (
 
 # annealed: from --mutation-sigma to --sigma-min, exponential in the run's progress
 SIGMA_SCHEDULE_NAMES = ("constant", "exponential", "annealed", "self-adaptive")
-CROSSOVER_STREAM, MUTATION_STREAM = 0, 1  # of a lineage's seed: keyed by pair, by child
 
 
 @dataclass(frozen=True)
@@ -86,7 +83,9 @@ class GAParams:
 
 @dataclass(frozen=True)
 class GAState:
-    population: torch.Tensor  # [pop, n_params]
+    # [pop, n_params] genomes; with a backend that rebuilds them from the lineage, a
+    # ``Bred`` generation whose rows the driver breeds only when it reads them
+    agents: Population
     sigma: torch.Tensor  # [pop] mutation step of each agent, relative to the init spread
     generation: int
     best: torch.Tensor | None = None  # the fittest genome of the last scored generation
@@ -95,6 +94,11 @@ class GAState:
     # how this population was bred: lets a backend send a few bytes instead of the genomes.
     # Not checkpointed (a backend then sends the genomes once).
     lineage: Lineage | None = None
+
+    @property
+    def population(self) -> torch.Tensor:
+        """The genomes ``[pop, n_params]`` (a ``Bred`` generation is bred whole for it)."""
+        return whole(self.agents)
 
 
 def check_population(config: Config) -> None:
@@ -116,48 +120,8 @@ def init(params: GAParams, layout: GenomeLayout, *, rng: torch.Generator) -> GAS
     return GAState(population, torch.full((params.population,), params.sigma0), 0)
 
 
-def ask(state: GAState) -> torch.Tensor:
-    return state.population
-
-
-@dataclass(frozen=True)
-class Lineage:
-    """How a generation was bred from the previous one, in a few bytes per agent.
-
-    Selection picks the elites, the parent pairs and each child's sigma; the
-    rest (crossover and mutation) is drawn from one 63-bit ``seed``. So this
-    record rebuilds the generation bit for bit on any machine that holds the
-    parents: Such et al. (2017) encode a genome as a list of mutation seeds,
-    and this does the same with crossover. The elites come first, then pair
-    ``p``'s children at ``elitism + 2p`` and ``+ 2p + 1``; pair ``p`` draws from
-    ``(seed, p)`` and child ``c`` mutates from ``(seed, c)`` only, so any rows
-    breed alone. ``parent_seed`` (the parents' own seed, None for an initial or
-    edited population) tells a holder of a population whether it holds these
-    parents.
-    """
-
-    generation: int  # of the children
-    elites: torch.Tensor  # [elitism] int32 indices into the parents
-    mothers: torch.Tensor  # [pairs] int32
-    fathers: torch.Tensor  # [pairs] int32
-    sigma: torch.Tensor  # [children] each child's mutation step
-    seed: int  # of crossover and mutation; also names the generation bred
-    parent_seed: int | None
-
-    def parents(self) -> torch.Tensor:
-        """The distinct parent rows this generation is bred from, increasing (int64)."""
-        return torch.cat([self.elites, self.mothers, self.fathers]).long().unique()
-
-    def relabel(self, parents: torch.Tensor) -> Lineage:
-        """This lineage over ``population[parents]`` instead of ``population``."""
-
-        def where(index: torch.Tensor) -> torch.Tensor:
-            return torch.searchsorted(parents, index.long()).to(torch.int32)
-
-        return dataclasses.replace(
-            self, elites=where(self.elites), mothers=where(self.mothers),
-            fathers=where(self.fathers),
-        )  # fmt: skip
+def ask(state: GAState) -> Population:
+    return state.agents
 
 
 def tell(
@@ -167,17 +131,20 @@ def tell(
     *,
     rng: torch.Generator,
     progress: float = 0.0,
+    lazy: bool = False,
 ) -> tuple[GAState, dict[str, float]]:
     """Selection, crossover and mutation: the next generation and this one's metrics.
 
-    ``progress`` (the run's, in [0, 1]) sets the ``annealed`` mutation step."""
+    ``progress`` (the run's, in [0, 1]) sets the ``annealed`` mutation step. ``lazy``
+    (a backend that rebuilds what it scores from the lineage): the next generation
+    is bred only where it is read."""
     if torch.isnan(fitness).any():
         bad = int(torch.isnan(fitness).sum())
         raise EvoganError(f"fitness is NaN for {bad} agents at generation {state.generation}")
     lineage = select(params, state, fitness, rng=rng, progress=progress)
     elites = lineage.elites.long()
     next_state = GAState(
-        population=breed(params, state.population, lineage),
+        agents=offspring(params, state.agents, lineage, lazy=lazy),
         sigma=torch.cat([state.sigma[elites], lineage.sigma]),
         generation=lineage.generation,
         lineage=lineage,
@@ -211,66 +178,13 @@ def select(
     )
 
 
-def breed(
-    params: GAParams, parents: torch.Tensor, lineage: Lineage, rows: torch.Tensor | None = None
-) -> torch.Tensor:
-    """The population ``lineage`` describes, from its ``parents``: elites kept bit for
-    bit, then the children of the chosen pairs by crossover and mutation.
-
-    ``rows`` (increasing indices) breeds only those: ``breed(...)[rows]``, bit for bit."""
-    n_elites = len(lineage.elites)
-    if rows is None:
-        rows = torch.arange(n_elites + len(lineage.sigma))
-    elif bool((rows[1:] < rows[:-1]).any()):
-        raise EvoganError("breed: rows must be increasing")
-    elites, child = rows[rows < n_elites], rows[rows >= n_elites] - n_elites
-    pairs, pair_of = torch.unique_consecutive(child // 2, return_inverse=True)
-    children_a, children_b = crossover_population(
-        parents[lineage.mothers.long()[pairs]],
-        parents[lineage.fathers.long()[pairs]],
-        fn=CROSSOVER[params.crossover],
-        rate=params.crossover_rate,
-        rng=RowRng(lineage.seed, pairs, stream=CROSSOVER_STREAM),
-        **params.crossover_options,
-    )
-    # One fresh [rows, L] tensor, mutated in place: at the article's 354 MB a
-    # generation, every copy costs ~0.1 s of page faults on 1 thread.
-    population = parents.new_empty((len(rows), parents.shape[1]))
-    population[: len(elites)] = parents[lineage.elites.long()[elites]]
-    children = population[len(elites) :]
-    place_children(children, children_a, children_b, child, pair_of)
-    MUTATION[params.mutation](
-        children,
-        rng=RowRng(lineage.seed, child, stream=MUTATION_STREAM),
-        rate=params.mutation_rate,
-        sigma=lineage.sigma[child],
-        init_std=params.init_std,
-        inplace=True,
-    )
-    return population
-
-
-def place_children(
-    out: torch.Tensor,
-    children_a: torch.Tensor,
-    children_b: torch.Tensor,
-    child: torch.Tensor,
-    pair_of: torch.Tensor,
-) -> None:
-    """``out[i]`` = child ``child[i]``: its pair's (``pair_of[i]``) first child if even,
-    second if odd. A run of consecutive children (a shard, a whole generation) is
-    two strided copies; any other set goes through index lists."""
-    if len(child) == 0:
-        return
-    lead = int(child[0]) % 2
-    if int(child[-1]) - int(child[0]) == len(child) - 1:  # consecutive
-        firsts, seconds = out[lead::2], out[1 - lead :: 2]
-        firsts.copy_(children_a[lead : lead + len(firsts)])
-        seconds.copy_(children_b[: len(seconds)])
-        return
-    second = child % 2 == 1
-    out[~second] = children_a[pair_of[~second]]
-    out[second] = children_b[pair_of[second]]
+def offspring(params: GAParams, agents: Population, lineage: Lineage, *, lazy: bool) -> Population:
+    """The generation ``lineage`` breeds from ``agents``: whole, or (``lazy``) a ``Bred``
+    that keeps the parents it uses and breeds each row when it is first read."""
+    if not lazy:
+        return breed(params, whole(agents), lineage)
+    used = lineage.parents()
+    return Bred(len(lineage), agents[used], lineage.relabel(used), partial(breed, params))
 
 
 def next_sigma(
@@ -303,7 +217,7 @@ def next_sigma(
 def best(state: GAState, fitness: torch.Tensor) -> tuple[torch.Tensor, float]:
     """The fittest genome of an evaluated generation and its fitness."""
     index = int(elite_indices(fitness, 1)[0])
-    return state.population[index], float(fitness[index])
+    return state.agents[index], float(fitness[index])
 
 
 @dataclass(frozen=True)
@@ -329,8 +243,9 @@ class GATrainer(Trainer):
         fitness, score_metrics = arena.score(population, streams, lineage=state.lineage)
         best_genome, best_fitness = best(state, fitness)
         next_state, metrics = tell(
-            self.params, state, fitness, rng=streams.ga, progress=arena.clock.progress
-        )
+            self.params, state, fitness, rng=streams.ga, progress=arena.clock.progress,
+            lazy=arena.scorer.rebuilds,
+        )  # fmt: skip
         next_state = dataclasses.replace(
             next_state, best=best_genome, best_fitness=best_fitness, fitness=fitness
         )
@@ -350,14 +265,17 @@ class GATrainer(Trainer):
         return state.fitness
 
     def best(self, state: GAState) -> tuple[torch.Tensor, float]:
-        genome = state.best if state.best is not None else state.population[0]
+        genome = state.best if state.best is not None else state.agents[0]
         return genome, state.best_fitness
 
     def state_dict(self, state: GAState) -> dict[str, Any]:
-        return dataclasses.asdict(dataclasses.replace(state, lineage=None))
+        whole_state = dataclasses.replace(state, agents=state.population, lineage=None)
+        fields = dataclasses.asdict(whole_state)
+        return {"population": fields.pop("agents")} | fields
 
     def load_state_dict(self, data: dict[str, Any]) -> GAState:
-        state = GAState(**data | {"lineage": None})
+        fields = {key: value for key, value in data.items() if key != "population"}
+        state = GAState(data["population"], **fields | {"lineage": None})
         expected = (self.params.population, self.layout.size)
         if state.population.shape != expected or state.sigma.shape != expected[:1]:
             raise EvoganError(

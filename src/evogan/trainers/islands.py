@@ -87,7 +87,7 @@ def ga_immigrate(trainer: Any, state: GAState, migrants: Migrants) -> GAState:
     keep = len(state.population) - len(migrants["population"])
     return dataclasses.replace(
         state,
-        population=torch.cat([state.population[:keep], migrants["population"]]),
+        agents=torch.cat([state.population[:keep], migrants["population"]]),
         sigma=torch.cat([state.sigma[:keep], migrants["sigma"]]),
         lineage=None,
     )
