@@ -28,7 +28,8 @@ other in the driver with 2 threads, Ray islands each on an actor of its own.
 Every row carries a profile (medians per generation): the driver's critic
 step, its scoring call (for Ray: what sending the genomes or lineages costs,
 and the wait beyond the busiest actor's own work) and the rest (selection and
-breeding; of it, the driver's breeding), and the seconds the busiest actor
+breeding; of it, the driver's breeding, and the rows it bred: with compact
+lineages only those it reads), and the seconds the busiest actor
 worked, and of them breeding (compact lineages). It says where Ray's
 overhead goes. ``actor_seconds`` and ``actor_breeding_seconds`` give each
 actor's medians.
@@ -86,6 +87,16 @@ def timing(phase: str, method: Callable[..., Any]) -> Callable[..., Any]:
     return timed
 
 
+def counting(breed: Callable[..., Any]) -> Callable[..., Any]:
+    """``breed``, adding the rows it breeds to ``PHASES["rows bred"]``."""
+
+    def counted(params: Any, parents: Any, lineage: Any, rows: Any = None) -> Any:
+        PHASES["rows bred"] += len(lineage) if rows is None else len(rows)
+        return breed(params, parents, lineage, rows)
+
+    return counted
+
+
 def busy_actor(cls: type, methods: list[str]) -> type:
     """``cls`` (a Ray actor class) that counts the seconds its ``methods`` run."""
 
@@ -140,7 +151,8 @@ def instrument() -> None:
     from evogan.trainers import ga
 
     Arena.train_critic = timing("critic", Arena.train_critic)  # type: ignore[method-assign]
-    ga.breed = timing("breeding", ga.breed)  # the driver's (tell looks it up each call)
+    # the driver's (tell looks it up each call, and a lazily bred generation holds it)
+    ga.breed = timing("breeding", counting(ga.breed))
     scorer.Payload.send = timing("send", scorer.Payload.send)  # type: ignore[method-assign]
     scorer.ShardWorker = busy_actor(scorer.ShardWorker,  # type: ignore[misc]
                                     ["evaluate", "evaluate_whole", "evaluate_bred"])  # fmt: skip
@@ -227,6 +239,7 @@ class Timed:
             rows.append({"critic": critic, "scoring_call": scoring, "sending": send,
                          "waiting_beyond_actor": beyond, "rest": seconds - critic - scoring,
                          "driver_breeding": phases.get("breeding", 0.0),
+                         "driver_rows_bred": phases.get("rows bred", 0.0),
                          "busiest_actor": actor, "busiest_actor_breeding": breeding})  # fmt: skip
         return {key: statistics.median(row[key] for row in rows) for key in rows[0]}
 

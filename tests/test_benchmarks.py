@@ -120,11 +120,32 @@ def check_ray_overhead(out: Path, stdout: str) -> None:
         assert_finite(row, "overhead", "genome_bytes_per_agent")
         if row["backend"] != "ray islands":  # islands on actors score there, untimed
             assert_finite(row, "evaluation_seconds", positive=True)
+        check_profile(row)
     model = data["model"]
     assert_finite(model, "driver_seconds", "scoring_seconds_per_agent")
     assert_finite(model["ray_added_seconds"], "full", "compact")
     for prediction in model["predictions"]:
         assert_finite(prediction, "seconds_per_generation")
+
+
+PROFILE = ("critic", "scoring_call", "sending", "waiting_beyond_actor", "rest",
+           "driver_breeding", "driver_rows_bred", "busiest_actor",
+           "busiest_actor_breeding")  # fmt: skip
+
+
+def check_profile(row: dict[str, Any]) -> None:
+    """Where a generation's seconds go: the driver's parts, its breeding and the actors'."""
+    profile, backend = row["profile"], row["backend"]
+    assert_finite(profile, *PROFILE)
+    if backend in ("local", "ray full", "ray compact"):  # the GA breeds (some rows) here
+        assert_finite(profile, "driver_breeding", "driver_rows_bred", positive=True)
+    if backend == "ray compact":  # and the actors rebuild their shards
+        assert_finite(profile, "busiest_actor", "busiest_actor_breeding", positive=True)
+    if backend in ("ray full", "ray compact"):  # one median per actor
+        for key in ("actor_seconds", "actor_breeding_seconds"):
+            values = row[key]
+            assert len(values) == row["cores"], (backend, key, values)
+            assert all(math.isfinite(value) and value >= 0 for value in values), (key, values)
 
 
 def check_quality_vs_time(out: Path, stdout: str) -> None:
