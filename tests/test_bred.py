@@ -42,3 +42,11 @@ def test_whole_breeds_the_rest_once_and_then_reads_in_place():
     assert whole(bred) is genomes and rebuild.asked == [[2], [0, 1, 3]]
     tensor = torch.zeros(3, 2)
     assert whole(tensor) is tensor
+
+
+def test_in_place_breeds_the_rows_asked_for_where_they_stand():
+    rebuild = Counting()
+    bred = Bred(5, PARENTS, None, rebuild)
+    genomes = bred.in_place(torch.tensor([1, 3]))
+    assert genomes.shape == (5, 2) and torch.equal(genomes[[1, 3]], expected([1, 3]))
+    assert rebuild.asked == [[1, 3]] and bred.bred == 2

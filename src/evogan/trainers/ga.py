@@ -183,8 +183,10 @@ def offspring(params: GAParams, agents: Population, lineage: Lineage, *, lazy: b
     that keeps the parents it uses and breeds each row when it is first read."""
     if not lazy:
         return breed(params, whole(agents), lineage)
-    used = lineage.parents()
-    return Bred(len(lineage), agents[used], lineage.relabel(used), partial(breed, params))
+    rebuild, used = partial(breed, params), lineage.parents()
+    if isinstance(agents, Bred):  # the parents stay where they were bred
+        return Bred(len(lineage), agents.in_place(used), lineage, rebuild)
+    return Bred(len(lineage), agents[used], lineage.relabel(used), rebuild)
 
 
 def next_sigma(
@@ -241,11 +243,12 @@ class GATrainer(Trainer):
         population = ask(state)
         critic_metrics = arena.train_critic(population, streams)
         fitness, score_metrics = arena.score(population, streams, lineage=state.lineage)
-        best_genome, best_fitness = best(state, fitness)
         next_state, metrics = tell(
             self.params, state, fitness, rng=streams.ga, progress=arena.clock.progress,
             lazy=arena.scorer.rebuilds,
         )  # fmt: skip
+        # after tell: a lazily bred generation has bred its best among the next parents
+        best_genome, best_fitness = best(state, fitness)
         next_state = dataclasses.replace(
             next_state, best=best_genome, best_fitness=best_fitness, fitness=fitness
         )
