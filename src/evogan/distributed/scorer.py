@@ -18,7 +18,7 @@ way the run's result does not change.
 Compact transport (``--ray-transport compact``; ``auto``, the default, takes it
 when joining a cluster and full genomes on a local Ray): a trainer that
 describes a generation by its lineage (the GA: elite and parent indices,
-sigmas and one breeding seed, ``evogan.trainers.ga.Lineage``) has it sent
+sigmas and one breeding seed, ``evogan.trainers.lineage.Lineage``) has it sent
 instead of the genomes, a few bytes per agent. Each actor breeds only what
 it needs with the trainer's own breeding code, which breeds any rows of a
 generation alone: its shard, and the rows of the last generation that the
