@@ -121,6 +121,9 @@ METHODS |= {
     # (minibatch stddev) sees an agent that draws one digit every time
     "mnist-mbstd4": [("preset", {"name": "mnist"}), ("set", {"disc_minibatch_group": 4})],
     "mnist-mbstd16": [("preset", {"name": "mnist"}), ("set", {"disc_minibatch_group": 16})],
+    # the mean jitters with every 25-pair gradient estimate: return the means' moving average
+    "mnist-ema99": [("preset", {"name": "mnist"}), ("set", {"es_mean_ema": 0.99})],
+    "mnist-ema998": [("preset", {"name": "mnist"}), ("set", {"es_mean_ema": 0.998})],
 }  # fmt: skip
 # --smoke: the generation-judged path with the kept generator, in seconds
 SMOKE = {"methods": ["es-annealed"], "seeds": [0], "generations": 4, "generation_marks": [2],

@@ -148,7 +148,7 @@ def test_the_returned_share_of_the_critics_fakes(share, theirs):
 BALANCED = {"trainer": "es", "disc_r1": 1.0, "disc_r1_every": 2, "disc_noise": 0.2,
             "disc_target_accuracy": 0.7, "disc_replay": 8, "disc_sees_returned": True,
             "es_sigma_final": 0.3, "es_lr_final": 0.1, "es_optimizer": "clipup",
-            "es_adapt": "pgpe"}  # fmt: skip
+            "es_adapt": "pgpe", "es_mean_ema": 0.9}  # fmt: skip
 
 
 class Crash:

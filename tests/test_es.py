@@ -1,5 +1,6 @@
 """Evolution strategies as pure ask / tell steps on fixed objectives, without any GAN."""
 
+import dataclasses
 import math
 
 import pytest
@@ -97,3 +98,35 @@ def test_pgpe_changes_sigma_by_at_most_its_limit():
     shrunk = adapt_sigma("pgpe", torch.tensor([2.0]), -torch.ones(1), -torch.ones(1), eps, 10.0)
     assert grown.item() == pytest.approx(2.0 * (1 + PGPE_MAX_CHANGE))
     assert shrunk.item() == pytest.approx(2.0 * (1 - PGPE_MAX_CHANGE))
+
+
+def test_the_means_moving_average_has_exact_warmed_up_weights():
+    es = trainer(mean_ema=0.9)
+    state = es.init(torch.Generator().manual_seed(1))
+    means, averages = [state.mean], []
+    for g in range(3):
+        eps, _ = es.ask(state, torch.Generator().manual_seed(g))
+        state, _ = es.tell(state, eps, torch.arange(32.0).flip(0) if g % 2 else torch.arange(32.0))
+        means.append(state.mean)
+        averages.append(state.average)
+    want = means[0]
+    for t in range(3):
+        decay = min(0.9, (1 + t) / (10 + t))  # 0.1, 2/11, 0.25
+        want = decay * want + (1 - decay) * means[t + 1]
+        assert torch.allclose(averages[t], want, atol=1e-6)
+    assert torch.allclose(es.best(state)[0], state.average * es.scale)
+    plain = trainer()
+    assert plain.best(dataclasses.replace(state, average=None))[0].equal(state.mean * plain.scale)
+
+
+def test_the_average_of_jittering_means_lands_closer_than_the_last_mean():
+    """Constant steps leave the mean jittering around the optimum; its average does not."""
+    es = trainer(mean_ema=0.95)
+    rng = torch.Generator().manual_seed(0)
+    target = torch.linspace(-1, 1, es.layout.size)
+    state = es.init(rng)
+    for _ in range(400):
+        eps, samples = es.ask(state, rng)
+        state, _ = es.tell(state, eps, -(samples - target).square().sum(dim=1))
+    assert state.average is not None
+    assert (state.average - target).norm() < 0.7 * (state.mean - target).norm()

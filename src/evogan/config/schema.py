@@ -210,6 +210,12 @@ class Config:
         "es", None, "es: clipup's maximum speed, scaled with the lr schedule (default 2 x --es-lr)",
         bounds=POSITIVE,
     )
+    es_mean_ema: float = option(
+        "es", 0.0,
+        "es: return a moving average of the means with this decay per generation (e.g. "
+        "0.99), not the last mean, which jitters with each noisy step (0: the mean)",
+        bounds="[0, 1)",
+    )
     es_adapt: str = option(
         "es", "none", "es: per-gene step-size adaptation (none: one sigma for all genes)",
         choices="evogan.trainers.es:ADAPTATIONS",

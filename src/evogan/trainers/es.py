@@ -19,6 +19,12 @@ initialisation spread, so one sigma and one learning rate fit every layer.
 The returned generator is the mean, which is scored each generation as an
 extra agent. ``ask`` and ``tell`` are pure functions of tensors (no GAN):
 ``step`` joins them to the arena.
+
+The mean jitters: each step follows a 25-pair estimate of the gradient.
+``--es-mean-ema`` returns an exponential moving average of the means
+instead (Yazici et al. 2019, "The unusual effectiveness of averaging in GAN
+training"; StyleGAN's generator EMA), scored each generation beside the mean.
+The search itself, and the critic, still play the mean.
 """
 
 from __future__ import annotations
@@ -54,8 +60,9 @@ class ESState:
     adam_v: torch.Tensor  # [n] Adam's second moment (unused by ClipUp)
     generation: int
     population: torch.Tensor  # [pop, n] the last sampled genomes (real units)
-    best_fitness: float = float("-inf")  # the mean's fitness in the last generation
+    best_fitness: float = float("-inf")  # the returned genome's fitness, last generation
     fitness: torch.Tensor | None = None  # [pop] of the last sampled genomes
+    average: torch.Tensor | None = None  # [n] the means' moving average (--es-mean-ema)
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class ESTrainer(Trainer):
     beta1: float = 0.9  # Adam's, or ClipUp's momentum
     optimizer: str = "adam"
     max_speed: float | None = None  # ClipUp's; default 2 * lr (the paper's ratio)
+    mean_ema: float = 0.0  # decay of the means' moving average; 0: return the mean
 
     @classmethod
     def from_config(cls, config: Config, layout: GenomeLayout) -> ESTrainer:
@@ -96,6 +104,7 @@ class ESTrainer(Trainer):
             beta1=config.es_beta1,
             optimizer=config.es_optimizer,
             max_speed=config.es_max_speed,
+            mean_ema=config.es_mean_ema,
         )
 
     @property
@@ -143,9 +152,10 @@ class ESTrainer(Trainer):
                 ascent, state.adam_m, state.adam_v, t, lr=lr, betas=(self.beta1, ADAM_BETA2)
             )
         sigma = adapt_sigma(self.adapt, state.sigma, plus, minus, eps, self.sigma_lr)
+        mean = state.mean + step
         next_state = dataclasses.replace(
-            state, mean=state.mean + step, sigma=sigma, adam_m=m, adam_v=v,
-            generation=state.generation + 1,
+            state, mean=mean, sigma=sigma, adam_m=m, adam_v=v, generation=state.generation + 1,
+            average=self.averaged(state, mean),
         )  # fmt: skip
         metrics = {
             "es/sigma": (sigma_now.mean()).item(),
@@ -154,29 +164,47 @@ class ESTrainer(Trainer):
         }
         return next_state, metrics
 
+    def averaged(self, state: ESState, mean: torch.Tensor) -> torch.Tensor | None:
+        """The moving average after the mean moved to ``mean``; its decay warms up as
+        ``(1 + t) / (10 + t)``, so the first means do not weigh on it for long."""
+        if self.mean_ema == 0:
+            return None
+        before = state.average if state.average is not None else state.mean
+        decay = min(self.mean_ema, (1 + state.generation) / (10 + state.generation))
+        return decay * before + (1 - decay) * mean
+
     def step(
         self, state: ESState, arena: Arena, streams: Streams
     ) -> tuple[ESState, dict[str, float]]:
-        """Sample pairs around the mean, score them with the mean, step the mean."""
+        """Sample pairs around the mean, score them with the mean (and its average), step
+        the mean."""
         progress = arena.clock.progress
         eps, samples = self.ask(state, streams.ga, progress)
         population = samples * self.scale
         mean = (state.mean * self.scale)[None]
+        centres = (
+            mean if state.average is None else torch.cat([mean, state.average[None] * self.scale])
+        )
         critic_metrics = arena.train_critic(population, streams, extra=mean)
-        fitness, score_metrics = arena.score(torch.cat([mean, population]), streams)
-        next_state, es_metrics = self.tell(state, eps, fitness[1:], progress)
+        fitness, score_metrics = arena.score(torch.cat([centres, population]), streams)
+        agents = fitness[len(centres) :]
+        next_state, es_metrics = self.tell(state, eps, agents, progress)
         next_state = dataclasses.replace(
-            next_state, population=population, best_fitness=float(fitness[0]),
-            fitness=fitness[1:],
+            next_state, population=population, best_fitness=float(fitness[len(centres) - 1]),
+            fitness=agents,
         )  # fmt: skip
-        metrics = population_metrics(fitness[1:], best=fitness.max().item()) | {
+        metrics = population_metrics(agents, best=fitness.max().item()) | {
             "fitness/center": float(fitness[0]),
             **es_metrics,
         }
+        if state.average is not None:
+            metrics["fitness/average"] = float(fitness[1])
         return next_state, {**metrics, **critic_metrics, **score_metrics}
 
     def best(self, state: ESState) -> tuple[torch.Tensor, float]:
-        return state.mean * self.scale, state.best_fitness
+        """The mean, or with ``--es-mean-ema`` the means' average, and its last fitness."""
+        centre = state.mean if state.average is None else state.average
+        return centre * self.scale, state.best_fitness
 
     def agent_fitness(self, state: ESState) -> torch.Tensor | None:
         return state.fitness
