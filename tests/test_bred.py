@@ -28,6 +28,7 @@ def test_rows_come_in_the_order_asked_and_each_is_bred_once():
     assert len(bred) == 6 and bred.shape == (6, 2) and bred.bred == 0
     assert torch.equal(bred[torch.tensor([4, 1, 4])], expected([4, 1, 4]))
     assert torch.equal(bred[3], expected([3])[0])
+    assert torch.equal(bred[-2], expected([4])[0])  # from the end, as a tensor counts
     assert torch.equal(bred[torch.tensor([3, 4, 0])], expected([3, 4, 0]))
     assert rebuild.asked == [[1, 4], [3], [0]]  # increasing, none twice
     assert bred.bred == 4

@@ -47,6 +47,7 @@ class Bred:
     def __getitem__(self, index: int | torch.Tensor) -> torch.Tensor:
         """Rows ``index`` (int64, any order, repeats allowed), as a tensor would give them."""
         index = torch.as_tensor(index, dtype=torch.long)
+        index = torch.where(index < 0, index + len(self), index)  # from the end, as a tensor
         self.fill(index.flatten().unique())
         return self.genomes[index]
 
