@@ -12,6 +12,8 @@ from conftest import TINY
 from evogan.config import Config
 from evogan.distributed.scorer import RayScorer, ShardWorker, WorkerSpec, shard_bounds
 from evogan.run.engine import Evolution, evolve
+from evogan.trainers import ga
+from evogan.trainers.lineage import breed
 
 ray = pytest.importorskip("ray")
 
@@ -44,6 +46,25 @@ def test_a_ray_run_equals_the_local_run_bit_for_bit(ray_session, transport):
     else:  # shards, the whole population to each actor once, then lineages only
         assert sent[:2] == [genomes, 2 * genomes]
         assert all(0 < n < genomes / 4 for n in sent[2:])
+
+
+def test_with_lineages_the_driver_breeds_only_the_rows_it_reads(ray_session, monkeypatch):
+    """32 agents: the critic reads 4, the next parents are the best 7 (the 2 elites among
+    them); the actors rebuild the rest. Generation 1 goes whole (nothing to breed it from)."""
+    options = {**RAY, "population": 32, "elitism": 2, "disc_batch": 4, "ray_transport": "compact"}
+    local = evolve(Config(**{**options, "backend": "local"}), generations=4)
+    rows: list[int] = []
+
+    def counting(params, parents, lineage, wanted=None):
+        rows.append(len(lineage) if wanted is None else len(wanted))
+        return breed(params, parents, lineage, wanted)
+
+    monkeypatch.setattr(ga, "breed", counting)  # the driver's: the actors import their own
+    remote = evolve(Config(**options), generations=4)
+    bred = sum(rows)  # 4 tells; the last generation is not read yet
+    assert 32 < bred <= 32 + 2 * (4 + 7), rows
+    assert torch.equal(remote.evolution.state.population, local.evolution.state.population)
+    assert torch.equal(remote.evolution.best_genome, local.evolution.best_genome)
 
 
 def test_a_killed_worker_mid_run_gets_the_whole_population_and_the_run_is_unchanged(ray_session):
