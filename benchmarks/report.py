@@ -262,6 +262,8 @@ def main() -> None:
         ("The plateau, probe 2: the game (MNIST)", "probe_game", quality_table),
         ("The plateau, probe 3: other families (MNIST)", "probe_family2", quality_table),
         ("The plateau, probe 4: a slower critic (MNIST)", "probe_critic", quality_table),
+        ("Variety: a minibatch-stddev critic by generations (MNIST)", "probe_mbstd", quality_table),
+        ("Jitter: the means' moving average, by generations (MNIST)", "probe_ema", quality_table),
         (
             "Quality against generations: 12,000-generation probes (MNIST)",
             "quality_long_probe",
