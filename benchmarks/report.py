@@ -263,6 +263,7 @@ def main() -> None:
         ("The plateau, probe 3: other families (MNIST)", "probe_family2", quality_table),
         ("The plateau, probe 4: a slower critic (MNIST)", "probe_critic", quality_table),
         ("Variety: a minibatch-stddev critic by generations (MNIST)", "probe_mbstd", quality_table),
+        ("An hour, seeds 1 and 2 of the preset (MNIST)", "quality_60min_seeds12", quality_table),
         ("Jitter: the means' moving average, by generations (MNIST)", "probe_ema", quality_table),
         (
             "Quality against generations: 12,000-generation probes (MNIST)",
