@@ -1,5 +1,6 @@
-"""Islands on Ray actors: the local islands' result bit for bit, through migrations and a
-killed worker; islands draw from streams of their own."""
+"""Islands on Ray actors: the local islands' result bit for bit, through migrations, a
+killed worker (replayed from the driver's last full copy) and a resume; an island's state
+stays on its actor; islands draw from streams of their own."""
 
 import dataclasses
 import os
@@ -12,8 +13,10 @@ from conftest import TINY, without_time
 from evogan.config import Config
 from evogan.distributed.islands import RayIslands
 from evogan.game import LocalScorer
-from evogan.run.engine import Evolution, evolve
-from evogan.trainers.islands import local_islands
+from evogan.outputs.callbacks import RunDirectory
+from evogan.run.checkpoint import resume
+from evogan.run.engine import Evolution, evolve, evolve_run
+from evogan.trainers.islands import LocalIslands
 
 ray = pytest.importorskip("ray")
 
@@ -48,42 +51,84 @@ def test_islands_on_actors_equal_local_islands_bit_for_bit(ray_session, trainer)
     assert_same_run(remote.evolution, local.evolution)
     assert without_time(remote.history) == without_time(local.history)
     assert [row["islands/migration"] for row in remote.history] == [0, 1, 0, 1, 0]
-    # a state goes into the store at first and after each migration (generations 1, 3, 5);
-    # in between an actor gets back the state it returned, as it is in the store
-    population = local.evolution.state.islands[0].population
-    sent = remote.evolution.parts.trainer.runner.sent
-    assert len(sent) == 6 and all(n >= population.nbytes for n in sent)
+    assert remote.evolution.parts.trainer.runner.replayed == [1, 1]  # the first generation
 
 
-def test_a_killed_island_worker_is_replaced_and_the_run_is_unchanged(ray_session):
+def test_islands_live_on_their_actors_and_little_crosses(ray_session):
+    """After the first generation (every island in full) an island's state stays on its
+    actor: the driver sends the clock (and migrants), and reads bests and metrics."""
+    config = Config(**{**ISLANDS, "population": 32})  # two islands of 16
+    local = evolve(config, generations=5).evolution
+    remote = evolve(config.replace(backend="ray"), generations=5).evolution
+    assert_same_run(remote, local)
+    runner = remote.parts.trainer.runner
+    island = local.state.islands[0].population.nbytes  # 16 genomes
+    migrant = local.state.islands[0].population[0].nbytes
+    assert runner.sent[0] > 2 * island  # generation 1: both islands in full
+    assert all(n < 2 * 1024 for n in runner.sent[2::2])  # generations 3, 5: the clock
+    assert all(2 * migrant < n < 3 * migrant for n in runner.sent[1::2])  # 2 and 4: migrants
+    per_island = [(sent + received) / 2 for sent, received in zip(
+        runner.sent[1:], runner.received[1:], strict=True)]  # fmt: skip
+    assert max(per_island) < island / 4
+    assert len(runner.fetched) == 1 and runner.fetched[0] > 2 * island  # the end, in full
+
+
+@pytest.mark.parametrize(("copy_every", "replayed"), [(10, 5), (2, 2)])
+def test_a_killed_island_worker_is_replaced_and_the_run_is_unchanged(
+    ray_session, copy_every, replayed
+):
+    """The lost island is rebuilt from the driver's last full copy (generation 0, or 2)
+    and replays the events since: generations 1..4 and the migrants of 2, or 3 and 4."""
     local = Evolution.start(Config(**ISLANDS))
     run = Evolution.start(Config(**ISLANDS, backend="ray"))
+    runner = run.parts.trainer.runner
+    runner.copy_every = copy_every
     for _ in range(3):
         local.step()
         run.step()
-    runner = run.parts.trainer.runner
     victim = ray.get(runner.actors[1].pid.remote())
     os.kill(victim, signal.SIGKILL)
     for _ in range(2):
         local.step()
         run.step()
     assert ray.get(runner.actors[1].pid.remote()) != victim
+    assert runner.replayed == [1, 1, replayed]
     runner.close()
     assert_same_run(run, local)
 
 
-def reversed_islands(inner, states, arenas, streams, rngs):
+def test_ray_islands_resume_from_a_checkpoint_as_if_never_stopped(ray_session, tmp_path):
+    config = Config(**ISLANDS, generations=5, checkpoint_every=1, sample_every=0)
+    straight = evolve(config).evolution  # local: the Ray run equals it
+    on_ray = config.replace(backend="ray", generations=3)
+    evolve_run(Evolution.start(on_ray), [RunDirectory(tmp_path)])
+    resumed = evolve_run(resume(tmp_path, {"generations": 5}), [RunDirectory(tmp_path)])
+    assert_same_run(resumed.evolution, straight)
+    assert without_time(resumed.history) == without_time(straight.history)
+
+
+def test_shared_critic_islands_on_actors_equal_local_islands(ray_session):
+    config = Config(**ISLANDS, trainer="es", shared_critic=True)
+    local = evolve(config, generations=3)
+    remote = evolve(config.replace(backend="ray"), generations=3)
+    assert_same_run(remote.evolution, local.evolution)
+    assert without_time(remote.history) == without_time(local.history)
+
+
+class ReversedIslands(LocalIslands):
     """The local runner, last island first."""
-    after, metrics, rngs = local_islands(inner, states[::-1], arenas[::-1], streams[::-1],
-                                         rngs[::-1])  # fmt: skip
-    return after[::-1], metrics[::-1], rngs[::-1]
+
+    def step_all(self, inner, states, arenas, streams, rngs):
+        after, metrics, rngs = super().step_all(inner, states[::-1], arenas[::-1],
+                                                streams[::-1], rngs[::-1])  # fmt: skip
+        return after[::-1], metrics[::-1], rngs[::-1]
 
 
 def test_islands_step_alike_in_any_order():
     """What lets islands run in parallel: no island's draws depend on another's."""
     forward = Evolution.start(Config(**ISLANDS))
     backward = Evolution.start(Config(**ISLANDS))
-    backward.parts.trainer = dataclasses.replace(backward.parts.trainer, runner=reversed_islands)
+    backward.parts.trainer = dataclasses.replace(backward.parts.trainer, runner=ReversedIslands())
     for _ in range(3):
         assert forward.step() == backward.step()
     assert_same_run(backward, forward)

@@ -1,124 +1,213 @@
-"""Islands on Ray: each island steps on an actor of its own (``--islands K --backend ray``).
+"""Islands on Ray: each island lives on an actor of its own (``--islands K --backend ray``).
 
 An island's generation (critic update, scoring, breeding) runs whole on its
 actor, so the K islands of a generation run in parallel on up to K cores or
-machines. The driver keeps every island's state: it sends an island its
-state, critic, random streams and dropout RNG state, and gets them back one
-generation later, then migrates on the ring itself every ``M`` generations
-(``evogan.trainers.islands``). Populations travel as numpy arrays through the object
-store (read in place on one machine).
+machines; and its state (population or search distribution, critic, streams,
+dropout RNG) stays there between generations (``evogan.distributed.island_actor``).
+Each generation the driver sends an island only the run's clock, and on a
+migration generation (every ``M``) the immigrants in a second round; it gets
+back the island's best genome (when it changed), fitness, metrics, and on a
+migration generation its emigrants: a few genomes, not a population, each way.
 
-Holding nothing between calls is what makes a lost worker harmless: the
-driver still has the inputs of the step that died, so another actor (a fresh
-one, or one that is left when a node has gone; ``evogan.distributed.pool``)
-runs it again and the run's result does not change. And since the islands draw from
-streams of their own, a run gives bit for bit the result of the same run with
-local islands at the same thread count. The price: on a cluster every
-generation moves each island's population to its machine and back.
+What makes a lost worker harmless: every ``copy_every`` generations (and
+whenever it reads the whole state: a checkpoint, the run's end) the driver
+keeps a full copy of every island, and it logs what it sent since. An island
+whose actor was lost (a process killed, a node gone) is sent to another actor
+(a fresh one, or one that is left; ``evogan.distributed.pool``) in full, with
+the events since its copy, which that actor replays: at most ``copy_every``
+generations. Islands draw from streams of their own and the replay plays the
+same events, so a run gives bit for bit the result of the same run with local
+islands at the same thread count, lost actors or not.
+
+The driver's copies of island 0's critic and streams (the run's, which the
+checkpoint saves) are brought up to date whenever it reads the whole state.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-import os
+import functools
+import pickle
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-from evogan.distributed.cluster import from_wire, leaves, to_wire
+from evogan.distributed.cluster import from_wire, to_wire
+from evogan.distributed.island_actor import Copy, Event, IslandWorker, Reply
 from evogan.distributed.pool import ActorPool
 from evogan.game.arena import Arena
 from evogan.game.critic import Critic
-from evogan.schedule import RunClock
 from evogan.streams import Streams
-from evogan.trainers import Trainer
+from evogan.trainers.islands import IslandsState, IslandsTrainer
 
-StepRest = tuple[Critic, dict[str, torch.Tensor], torch.Tensor, dict[str, float]]
-
-
-class IslandWorker:
-    """A Ray actor that runs one island's generation at a time."""
-
-    def __init__(self, arena: Arena, inner: Trainer, threads: int) -> None:
-        torch.set_num_threads(threads)
-        self.arena, self.inner = arena, inner
-
-    def pid(self) -> int:
-        return os.getpid()
-
-    def step(
-        self,
-        state: Any,
-        critic: Critic,
-        streams: dict[str, torch.Tensor],
-        rng: torch.Tensor,
-        clock: RunClock,
-    ) -> tuple[Any, StepRest]:
-        """One generation of an island: its next state, then its trained critic,
-        streams, dropout RNG state and metrics. ``clock``: the run's progress."""
-        island_streams = Streams.from_seed(0)
-        island_streams.load_state_dict(streams)
-        torch.set_rng_state(rng)
-        arena = dataclasses.replace(self.arena, critic=critic, clock=clock)
-        after, metrics = self.inner.step(from_wire(state), arena, island_streams)
-        rest = (critic, island_streams.state_dict(), torch.get_rng_state(), metrics)
-        return to_wire(after), rest
+COPY_EVERY = 10  # generations between the driver's full copies: the most a lost island replays
 
 
 class RayIslands(ActorPool):
-    """The ``IslandRunner`` of ``--backend ray``: island ``i`` steps on actor ``i`` (mod
-    the actors there are: after a lost node, some actors step two islands)."""
+    """The ``IslandRunner`` of ``--backend ray``: each island lives on an actor, which
+    keeps it while it lives (after a lost node, some actors hold two islands)."""
 
-    fresh_after_loss = True  # the state it returned may have gone with the actor's node
+    fresh_after_loss = True  # another actor lacks the island: send it in full
 
-    def __init__(self, *, address: str | None, threads: int = 1) -> None:
+    def __init__(
+        self, *, address: str | None, threads: int = 1, copy_every: int = COPY_EVERY
+    ) -> None:
         super().__init__(address)
-        self.threads = threads
-        self.setup: tuple[Any, Trainer] | None = None  # the arena (in the store), the trainer
-        self.in_store: list[tuple[Any, Any]] = []  # (state, its ref) as the actors returned them
-        self.sent: list[int] = []  # bytes of island state put in the store, per put
-        self.received: list[int] = []  # bytes of island state the driver read, per generation
+        self.threads, self.copy_every = threads, copy_every
+        self.setup: tuple[Any, Any, Any] | None = None  # arena (in the store), trainer, migration
+        self.adoptions = 0  # times the driver sent every island in full from a state of its own
+        self.played = 0  # events every island played since the adoption
+        self.copied_at = 0  # events played when the driver took its copies
+        self.copies: list[Copy] = []  # each island's last full copy
+        self.log: list[list[Event]] = []  # each island's events since its copy
+        self.unplaced: set[int] = set()  # islands no actor was sent since the adoption
+        self.replayed: list[int] = []  # events in each full send (lost islands replay them)
+        self.bests: list[tuple[torch.Tensor, float]] = []
+        self.home: tuple[Critic, Streams] | None = None  # the run's: island 0's on the driver
+        self.others: tuple[tuple[Critic, ...], tuple[Streams, ...]] = ((), ())  # islands 1..K-1
+        self.latest: ResidentState | None = None
+        self.homes: dict[int, Any] = {}  # island -> the actor it lives on
+        self.sent: list[int] = []  # bytes the driver sent, per generation
+        self.received: list[int] = []  # bytes it received, per generation
+        self.fetched: list[int] = []  # bytes of whole states it read between generations
 
-    def __call__(
-        self, inner: Trainer, states: Sequence[Any], arenas: Sequence[Arena],
-        streams: Sequence[Streams], rngs: Sequence[torch.Tensor],
-    ) -> tuple[list[Any], list[dict[str, float]], list[torch.Tensor]]:  # fmt: skip
-        self.start(inner, arenas[0], len(states))
-        steps = [
-            IslandStep(self, state, (arena.critic, island_streams.state_dict(), rng,
-                                     arena.clock.copy()))
-            for state, arena, island_streams, rng in zip(states, arenas, streams, rngs, strict=True)
-        ]  # fmt: skip
-        results = self.run(steps, lambda actor, step, fresh: step.send(actor, fresh))
-        self.received.append(sum(a.nbytes for state, _ in results for a in leaves(state)))
-        after, metrics, rngs_after = [], [], []
-        for i, (state, (critic, streams_after, rng, island_metrics)) in enumerate(results):
-            arenas[i].critic.take(critic)
-            streams[i].load_state_dict(streams_after)
-            after.append(from_wire(state))
-            metrics.append(island_metrics)
-            rngs_after.append(rng)
-        self.in_store = [(state, step.returned) for state, step in zip(after, steps, strict=True)]
-        return after, metrics, rngs_after
+    def advance(
+        self, trainer: IslandsTrainer, state: Any, arena: Arena, streams: Streams, migrate: bool
+    ) -> tuple[ResidentState, list[dict[str, float]]]:
+        """One generation of every island on its actor, then migration if due."""
+        self.start(trainer, arena, trainer.islands)
+        if state is not self.latest:
+            self.adopt(trainer, state, arena, streams)
+        self.sent.append(0)
+        self.received.append(0)
+        generation = state.generation + 1
+        copy_now = self.copy_every > 0 and generation % self.copy_every == 0
+        events = self.generation(trainer, arena, streams, migrate)
+        replies = self.play(events, copy=copy_now and not migrate)
+        metrics = [reply.metrics for reply in replies]
+        home = replies[0]
+        if migrate:
+            leaving = [reply.emigrants for reply in replies]
+            arriving = [Event(migrants=leaving[i - 1]) for i in range(trainer.islands)]
+            self.play(arriving, copy=copy_now)
+        assert home.rng is not None
+        torch.set_rng_state(home.rng)
+        if home.streams is not None:  # --shared-critic: the driver's critic draws from them
+            streams.load_state_dict(home.streams)
+        fitness = tuple(reply.fitness for reply in replies)
+        self.latest = ResidentState(generation, tuple(self.bests), fitness, self.played, self)
+        return self.latest, metrics
 
-    def stored(self, state: Any, *, fresh: bool = False) -> Any:
-        """``state`` in the object store: as an actor returned it if it has not changed
-        since (no copy), else (and when ``fresh``: that copy may have gone with its
-        node) put there now from the driver's copy."""
-        for known, ref in self.in_store:
-            if known is state and not fresh:
-                return ref
-        wire = to_wire(state)
-        self.sent.append(sum(array.nbytes for array in leaves(wire)))
-        return self.ray.put(wire)
+    def generation(
+        self, trainer: IslandsTrainer, arena: Arena, streams: Streams, migrate: bool
+    ) -> list[Event]:
+        """Each island's event of this generation."""
+        emigrate = trainer.migrants if migrate else 0
+        event = Event(clock=arena.clock.copy(), emigrate=emigrate)
+        if not trainer.shared_critic:
+            return [event] * trainer.islands
+        # the driver trains the one critic (a snapshot: the log replays this generation's);
+        # island 0 draws from the run's streams and RNG after that critic, as locally
+        shared = dataclasses.replace(event, critic=copy.deepcopy(arena.critic))
+        home = dataclasses.replace(shared, streams=streams.state_dict(), rng=torch.get_rng_state())
+        return [home] + [shared] * (trainer.islands - 1)
 
-    def start(self, inner: Trainer, arena: Arena, islands: int) -> None:
+    def adopt(
+        self, trainer: IslandsTrainer, state: IslandsState, arena: Arena, streams: Streams
+    ) -> None:
+        """Take the driver's ``state`` as every island's copy (the first generation, or a
+        run resumed from a checkpoint): the actors are sent them in full."""
+        self.adoptions += 1
+        self.played = self.copied_at = 0
+        self.home, self.others = (arena.critic, streams), (state.critics, state.streams)
+        k = trainer.islands
+        critics = [None] * k if trainer.shared_critic else [arena.critic, *state.critics]
+        rngs = [torch.get_rng_state(), *state.rngs]
+        self.copies = [
+            Copy(to_wire(island), copy.deepcopy(critic), island_streams.state_dict(), rng)
+            for island, critic, island_streams, rng in zip(
+                state.islands, critics, [streams, *state.streams], rngs, strict=True
+            )
+        ]
+        self.log = [[] for _ in range(k)]
+        self.unplaced = set(range(k))
+        self.bests = [trainer.inner.best(island) for island in state.islands]
+
+    def play(self, events: Sequence[Event], *, copy: bool) -> list[Reply]:
+        """Every island plays its event; replies in island order (``copy``: with copies)."""
+        for log, event in zip(self.log, events, strict=True):
+            log.append(event)
+        self.played += 1
+        return self.gather([IslandJob(self, i, 1, copy) for i in range(len(events))])
+
+    def gather(self, jobs: list[IslandJob]) -> list[Reply]:
+        """Run ``jobs``; the replies' bests (and copies, when asked) kept."""
+        replies = self.run(jobs, lambda actor, job, fresh: job.send(actor, fresh))
+        for i, reply in enumerate(replies):
+            self.received[-1] += wire_bytes(reply)
+            genome = self.bests[i][0] if reply.best is None else from_wire(reply.best)
+            self.bests[i] = (genome, reply.best_fitness)
+        if all(reply.copy is not None for reply in replies):
+            self.copies = [reply.copy for reply in replies if reply.copy is not None]
+            self.log = [[] for _ in replies]
+            self.copied_at = self.played
+        return replies
+
+    def fetch(self, state: ResidentState) -> IslandsState:
+        """The whole state of every island at ``state``'s generation, from the actors
+        unless the driver's copies are that recent; the driver's own critics and streams
+        (island 0's: the run's) brought up to date."""
+        if state is not self.latest or state.played != self.played:
+            raise RuntimeError("islands on actors are readable only at their latest generation")
+        if self.copied_at != self.played:
+            self.sent.append(0)
+            self.received.append(0)
+            self.gather([IslandJob(self, i, 0, True) for i in range(len(self.copies))])
+            self.fetched.append(self.sent.pop() + self.received.pop())
+        assert self.home is not None
+        (home_critic, home_streams), (critics, streams) = self.home, self.others
+        if self.copies[0].critic is not None:
+            home_critic.take(self.copies[0].critic)
+        home_streams.load_state_dict(self.copies[0].streams)
+        for whole, critic, island_streams in zip(self.copies[1:], critics or [None] * len(streams),
+                                                 streams, strict=True):  # fmt: skip
+            if critic is not None and whole.critic is not None:
+                critic.take(whole.critic)
+            island_streams.load_state_dict(whole.streams)
+        islands = tuple(from_wire(whole.state) for whole in self.copies)
+        rngs = tuple(whole.rng for whole in self.copies[1:])
+        return IslandsState(islands, critics, streams, rngs, state.generation)
+
+    def assign(self, jobs: list[int]) -> dict[int, Any]:
+        """Islands stay on their actors; one whose actor is gone goes to the actor with the
+        fewest, and one moves from the busiest actor to an idle one (a node came back)."""
+        alive = {id(actor) for actor in self.actors}
+        homes = {i: actor for i, actor in self.homes.items() if id(actor) in alive}
+        load = {id(actor): 0 for actor in self.actors}
+        for actor in homes.values():
+            load[id(actor)] += 1
+        for i in sorted(set(jobs) - set(homes)):
+            homes[i] = min(self.actors, key=lambda actor: load[id(actor)])
+            load[id(homes[i])] += 1
+        idle = [actor for actor in self.actors if not load[id(actor)]]
+        for actor in idle:
+            busiest = max(self.actors, key=lambda a: load[id(a)])
+            if load[id(busiest)] < 2:
+                break
+            moved = max(i for i, home in homes.items() if home is busiest)
+            homes[moved], load[id(busiest)], load[id(actor)] = actor, load[id(busiest)] - 1, 1
+        self.homes = homes
+        return {i: homes[i] for i in jobs}
+
+    def start(self, trainer: IslandsTrainer, arena: Arena, islands: int) -> None:
         """Join (or start) Ray and create one actor per island, once."""
         if self.actors or self.queued:
             return
         self.join(islands * self.threads)
-        self.setup = (self.ray.put(arena), inner)
+        self.setup = (self.ray.put(arena), trainer.inner, trainer.migration)
         self.spawn(islands)
 
     def new_actor(self) -> Any:
@@ -129,22 +218,90 @@ class RayIslands(ActorPool):
     def needs(self) -> dict[str, float]:
         return {"CPU": float(self.threads)}
 
+    def close(self) -> None:
+        """Stop the actors, the run's last state first brought to the driver (it stays
+        readable after the run)."""
+        latest = self.latest
+        if latest is not None and self.actors and latest.played == self.played:
+            _ = latest.whole  # fetched, and kept on the state
+        super().close()
+        self.homes = {}
 
-@dataclasses.dataclass
-class IslandStep:
-    """One island's generation as a job of the pool: its state and the rest it needs."""
+
+@dataclass
+class IslandJob:
+    """One island's events as a job of the pool: the last ``new`` of its log (none: only
+    a copy), or, ``fresh``, its copy and the whole log."""
 
     owner: RayIslands
-    state: Any
-    rest: tuple[Any, ...]
-    returned: Any = None  # the ref of the state it returned, once sent
+    island: int
+    new: int
+    copy: bool
 
     def send(self, actor: Any, fresh: bool) -> Any:
-        """Start the step on ``actor``: refs of its next state and of the rest."""
-        state = self.owner.stored(self.state, fresh=fresh)
-        refs = actor.step.options(num_returns=2).remote(state, *self.rest)
-        self.returned = refs[0]
-        return refs
+        owner, log = self.owner, self.owner.log[self.island]
+        if fresh or self.island in owner.unplaced:
+            owner.unplaced.discard(self.island)
+            owner.replayed.append(len(log))
+            base, first, events = owner.copies[self.island], owner.copied_at, log
+        else:
+            base, first, events = None, owner.played - self.new, log[len(log) - self.new :]
+        owner.sent[-1] += wire_bytes((events, base))
+        return actor.advance.remote(self.island, (owner.adoptions, first), events, base,
+                                    copy=self.copy, rng=self.island == 0)  # fmt: skip
 
 
-__all__ = ["IslandStep", "IslandWorker", "RayIslands"]
+@dataclass(frozen=True, eq=False)
+class ResidentState:
+    """The driver's view of islands that live on actors: what it reads every generation
+    (each island's best and fitness); the rest is brought from the actors when read."""
+
+    generation: int
+    bests: tuple[tuple[torch.Tensor, float], ...]
+    fitnesses: tuple[Any, ...]  # each island's fitness per agent (numpy), or None
+    played: int  # the events the actors had played: they hold this state until the next
+    owner: RayIslands = field(repr=False)
+
+    @functools.cached_property
+    def whole(self) -> IslandsState:
+        return self.owner.fetch(self)
+
+    @property
+    def islands(self) -> tuple[Any, ...]:
+        return self.whole.islands
+
+    @property
+    def critics(self) -> tuple[Critic, ...]:
+        return self.whole.critics
+
+    @property
+    def streams(self) -> tuple[Streams, ...]:
+        return self.whole.streams
+
+    @property
+    def rngs(self) -> tuple[torch.Tensor, ...]:
+        return self.whole.rngs
+
+    @property
+    def population(self) -> torch.Tensor:
+        return self.whole.population
+
+    @property
+    def fitness(self) -> torch.Tensor | None:
+        """``[pop]`` of the last scored generation, without reading the whole state."""
+        if any(fitness is None for fitness in self.fitnesses):
+            return None
+        return torch.cat([from_wire(fitness) for fitness in self.fitnesses])
+
+    def island_bests(self, inner: Any) -> list[tuple[torch.Tensor, float]]:
+        return list(self.bests)
+
+
+def wire_bytes(value: Any) -> int:
+    """The bytes ``value`` takes pickled, numpy arrays out of band (counted, not copied)."""
+    buffers: list[pickle.PickleBuffer] = []
+    size = len(pickle.dumps(value, protocol=5, buffer_callback=buffers.append))
+    return size + sum(buffer.raw().nbytes for buffer in buffers)
+
+
+__all__ = ["COPY_EVERY", "IslandJob", "RayIslands", "ResidentState", "wire_bytes"]

@@ -113,7 +113,7 @@ class ActorPool:
         return (errors.RayActorError, errors.ObjectLostError, errors.WorkerCrashedError)
 
     def run(self, jobs: Sequence[Any], send: Send) -> list[Any]:
-        """Each job's result, job ``i`` on actor ``i`` (mod the actors there are).
+        """Each job's result, each on its actor (``assign``).
 
         A job whose actor is lost is sent again after replacements get
         ``PLACE_SECONDS`` to start (``fresh`` if ``fresh_after_loss``); a job whose
@@ -123,7 +123,7 @@ class ActorPool:
         fresh: set[int] = set()
         todo = list(range(len(jobs)))
         for _ in range(ATTEMPTS + 1):
-            sent = [(i, self.actors[i % len(self.actors)]) for i in todo]
+            sent = list(self.assign(todo).items())
             refs = [send(actor, jobs[i], i in fresh) for i, actor in sent]
             todo, gone = [], []
             for (i, actor), ref in zip(sent, refs, strict=True):
@@ -143,6 +143,10 @@ class ActorPool:
                 return [results[i] for i in range(len(jobs))]
             self.replace(gone)
         raise EvoganError(f"ray: job(s) {todo} failed on the workers left, {ATTEMPTS} times")
+
+    def assign(self, jobs: list[int]) -> dict[int, Any]:
+        """The actor of each of ``jobs``: job ``i`` on actor ``i`` (mod the actors there are)."""
+        return {i: self.actors[i % len(self.actors)] for i in jobs}
 
     def replace(self, gone: list[Any]) -> None:
         """Drop lost actors and ask for as many new ones (bounded wait)."""

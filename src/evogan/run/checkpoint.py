@@ -38,10 +38,13 @@ FORMAT = 3  # 2: the trainer state is one entry (trainer registry); 3: header + 
 
 
 def save_checkpoint(run: Evolution, directory: Path) -> Path:
+    # the trainer's first: islands that live on Ray actors bring their state home with it,
+    # the run's critic and streams (island 0's) included
+    trainer = run.parts.trainer.state_dict(run.state)
     state = {
         "format": FORMAT,
         "config": dataclasses.asdict(run.config),
-        "trainer": run.parts.trainer.state_dict(run.state),
+        "trainer": trainer,
         "critic": run.parts.critic.state_dict(),
         "streams": run.streams.state_dict(),
         "torch_rng": run.torch_rng,

@@ -132,16 +132,19 @@ class IslandsState:
             return None
         return torch.cat([island.fitness for island in self.islands])
 
+    def island_bests(self, inner: Trainer) -> list[tuple[torch.Tensor, float]]:
+        return [inner.best(island) for island in self.islands]
+
 
 class IslandRunner(Protocol):
-    """Steps every island once: ``(inner, states, arenas, streams, rngs) -> (states,
-    metrics, rngs)``. Critics and streams change in place; ``rngs`` are torch RNG states.
-    ``close`` stops its workers, if it has any."""
+    """Steps every island once and migrates if due: ``advance(trainer, state, arena,
+    streams, migrate) -> (state, metrics of each island)``, torch's global RNG left as
+    island 0's. Where the islands live is the runner's: in this process, or on Ray
+    actors (``evogan.distributed.islands``). ``close`` stops its workers, if any."""
 
-    def __call__(
-        self, inner: Trainer, states: Sequence[Any], arenas: Sequence[Arena],
-        streams: Sequence[Streams], rngs: Sequence[torch.Tensor],
-    ) -> tuple[list[Any], list[dict[str, float]], list[torch.Tensor]]: ...  # fmt: skip
+    def advance(
+        self, trainer: IslandsTrainer, state: Any, arena: Arena, streams: Streams, migrate: bool
+    ) -> tuple[Any, list[dict[str, float]]]: ...
 
     def close(self) -> None: ...
 
@@ -149,10 +152,27 @@ class IslandRunner(Protocol):
 class LocalIslands:
     """The islands one after the other in this process, each with its own dropout RNG."""
 
-    def __call__(
+    def advance(
+        self, trainer: IslandsTrainer, state: IslandsState, arena: Arena, streams: Streams,
+        migrate: bool,
+    ) -> tuple[IslandsState, list[dict[str, float]]]:  # fmt: skip
+        rngs = [torch.get_rng_state(), *state.rngs]
+        after, metrics, rngs = self.step_all(
+            trainer.inner, state.islands, trainer.arenas(state, arena),
+            [streams, *state.streams], rngs,
+        )  # fmt: skip
+        torch.set_rng_state(rngs[0])
+        if migrate:
+            after = trainer.migrate(list(state.islands), after)
+        following = IslandsState(tuple(after), state.critics, state.streams, tuple(rngs[1:]),
+                                 state.generation + 1)  # fmt: skip
+        return following, metrics
+
+    def step_all(
         self, inner: Trainer, states: Sequence[Any], arenas: Sequence[Arena],
         streams: Sequence[Streams], rngs: Sequence[torch.Tensor],
     ) -> tuple[list[Any], list[dict[str, float]], list[torch.Tensor]]:  # fmt: skip
+        """Each island's next state, metrics and dropout RNG state, in island order."""
         after, metrics, rngs_after = [], [], []
         for state, arena, island_streams, rng in zip(states, arenas, streams, rngs, strict=True):
             torch.set_rng_state(rng)
@@ -240,24 +260,21 @@ class IslandsTrainer(Trainer):
         on every island's latest agents, and the islands then only read it."""
         critic_metrics: dict[str, float] = {}
         if self.shared_critic:
-            returned = torch.stack([self.inner.best(island)[0] for island in state.islands])
+            returned = torch.stack([genome for genome, _ in self.island_bests(state)])
             critic_metrics = arena.train_critic(state.population, streams, extra=returned)
-            arenas = [dataclasses.replace(arena, disc_steps=0)] * self.islands
-        else:
-            arenas = [arena, *(dataclasses.replace(arena, critic=c) for c in state.critics)]
-        rngs = [torch.get_rng_state(), *state.rngs]
-        after, per_island, rngs = self.runner(
-            self.inner, state.islands, arenas, [streams, *state.streams], rngs
-        )
-        torch.set_rng_state(rngs[0])
+            arena = dataclasses.replace(arena, disc_steps=0)
         generation = state.generation + 1
         migrate = self.every > 0 and generation % self.every == 0
-        if migrate:
-            after = self.migrate(list(state.islands), after)
+        following, per_island = self.runner.advance(self, state, arena, streams, migrate)
         metrics = summarise(per_island) | critic_metrics | {"islands/migration": float(migrate)}
-        following = IslandsState(tuple(after), state.critics, state.streams, tuple(rngs[1:]),
-                                 generation)  # fmt: skip
         return following, metrics
+
+    def arenas(self, state: IslandsState, arena: Arena) -> list[Arena]:
+        """Each island's arena: island 0 (every island, with a shared critic) plays against
+        the run's critic, the others against their own."""
+        if self.shared_critic:
+            return [arena] * self.islands
+        return [arena, *(dataclasses.replace(arena, critic=c) for c in state.critics)]
 
     def close(self) -> None:
         """Stop the runner's workers, if it has any (Ray actors)."""
@@ -285,12 +302,11 @@ class IslandsTrainer(Trainer):
         return [island.population for island in state.islands]
 
     def island_bests(self, state: IslandsState) -> list[tuple[torch.Tensor, float]]:
-        return [self.inner.best(island) for island in state.islands]
+        return state.island_bests(self.inner)
 
     def best(self, state: IslandsState) -> tuple[torch.Tensor, float]:
         """The best genome of the island whose best fitness is highest (first on ties)."""
-        bests = [self.inner.best(island) for island in state.islands]
-        return max(bests, key=lambda pair: pair[1])
+        return max(self.island_bests(state), key=lambda pair: pair[1])
 
     def state_dict(self, state: IslandsState) -> dict[str, Any]:
         return {
