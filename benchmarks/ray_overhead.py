@@ -42,10 +42,12 @@ written as ``ray_nodes.json``, with the nodes each run's actors landed on,
 the bytes that cross between nodes per agent and generation and the transfer
 rate they imply (the model's network term).
 
-``--cores N`` runs only the group of N cores (local, full, compact; no islands).
+``--cores N`` runs only the group of N cores (local, full, compact; no islands);
+``--islands-only`` only the islands.
 
 Usage: python benchmarks/ray_overhead.py [--generations 10] [--population 1000]
-                                         [--nodes N] [--cores N] [--smoke] [--out DIR]
+                                         [--nodes N] [--cores N] [--islands-only]
+                                         [--smoke] [--out DIR]
 """
 
 from __future__ import annotations
@@ -128,10 +130,10 @@ def busy_actor(cls: type, methods: list[str]) -> type:
             return str(ray.get_runtime_context().get_node_id())
 
     def timed(method: Callable[..., Any]) -> Callable[..., Any]:
-        def run(self: Any, *args: Any) -> Any:
+        def run(self: Any, *args: Any, **kwargs: Any) -> Any:
             self.depth, began = self.depth + 1, time.perf_counter()
             try:
-                return method(self, *args)
+                return method(self, *args, **kwargs)
             finally:
                 self.depth -= 1
                 self.busy += 0.0 if self.depth else time.perf_counter() - began
@@ -156,7 +158,7 @@ def instrument() -> None:
     scorer.Payload.send = timing("send", scorer.Payload.send)  # type: ignore[method-assign]
     scorer.ShardWorker = busy_actor(scorer.ShardWorker,  # type: ignore[misc]
                                     ["evaluate", "evaluate_whole", "evaluate_bred"])  # fmt: skip
-    islands.IslandWorker = busy_actor(islands.IslandWorker, ["step"])  # type: ignore[misc]
+    islands.IslandWorker = busy_actor(islands.IslandWorker, ["advance"])  # type: ignore[misc]
 
 
 def start(population: int, options: dict[str, Any]) -> Any:
@@ -269,15 +271,21 @@ def measure_together(
         sent = getattr(timed.evaluator, "sent", [])
         runner = getattr(timed.run.parts.trainer, "runner", None)
         # what crosses between machines a generation: genomes or lineages to the actors,
-        # and (islands) the states the driver reads back and those it puts (amortised)
+        # and (islands) what the driver reads back and what it sends (both amortised:
+        # the first generation sends whole states, some generations bring full copies)
         received = getattr(runner, "received", [])[WARMUP:]
         moved = (
             (statistics.median(sent[WARMUP:]) if sent else 0)
-            + (statistics.median(received) if received else 0)
+            + (statistics.fmean(received) if received else 0)
             + sum(getattr(runner, "sent", [])) / len(timed.seconds)
         )
         rows[name] = {
             "network_bytes_per_agent": moved / population,
+            "network_bytes_per_generation": moved,
+            # islands: bytes read back per generation, and sent (per generation; before
+            # 414341d, per state put in the store)
+            "bytes_received": getattr(runner, "received", []),
+            "bytes_sent": getattr(runner, "sent", []),
             "actor_nodes": timed.actor_nodes,
             "profile": timed.profile(),
             "seconds_per_generation": statistics.median(seconds),
@@ -301,6 +309,8 @@ def main() -> None:
                         help="a Ray cluster of N one-CPU nodes on this machine")  # fmt: skip
     parser.add_argument("--cores", type=int, choices=(1, 2),
                         help="only this group of cores (no islands, no model)")  # fmt: skip
+    parser.add_argument("--islands-only", action="store_true",
+                        help="only the islands (local and on Ray actors; no model)")  # fmt: skip
     parser.add_argument("--refit", type=Path, help="only recompute the model of this result")
     add_smoke_options(parser)
     args = parser.parse_args()
@@ -315,7 +325,8 @@ def main() -> None:
     instrument()
     cluster = start_ray(args.nodes)
     rows = []
-    for cores, threads, settings in groups(args.nodes, population, args.cores):
+    found = groups(args.nodes, population, args.cores)
+    for cores, threads, settings in found[-1:] if args.islands_only else found:
         settings = {name: options | sizes for name, options in settings.items()}
         measured = measure_together(population, generations, threads, settings)
         for backend, row in measured.items():
@@ -328,13 +339,15 @@ def main() -> None:
     command = (f"python benchmarks/ray_overhead.py --generations {generations} "
                f"--population {population}" + (f" --nodes {args.nodes}" if args.nodes else "")
                + (f" --cores {args.cores}" if args.cores else "")
+               + (" --islands-only" if args.islands_only else "")
                + (" --smoke" if args.smoke else ""))  # fmt: skip
     result = {"command": command, "population": population, "rows": rows}
     if args.nodes:
         result |= {"nodes": args.nodes, "network": network(rows, population)}
-    elif not args.cores:
+    elif not args.cores and not args.islands_only:
         result |= {"model": model(rows, population)}
     name = "ray_nodes" if args.nodes else f"ray_overhead{f'_{args.cores}cores' * bool(args.cores)}"
+    name += "_islands" * args.islands_only
     write_result(name, result, output_dir(args))
 
 
