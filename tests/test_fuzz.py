@@ -477,7 +477,7 @@ RUN_OPTIONS = st.fixed_dictionaries(
         "mutation": bogus("gaussian", "reset"),
         "sigma_schedule": bogus("constant", "exponential", "self-adaptive"),
         "trainer": bogus("ga", "es", "gradient", "egan"),
-        "generator": bogus("mlp", "basis", "conv", "dcgan", "subspace"),
+        "generator": bogus("mlp", "basis", "conv", "dcgan", "subspace", "frozen"),
         "image_size": st.none() | st.integers(0, 12),
         "latent_dim": st.integers(0, 6),
         "hidden": st.integers(0, 6),

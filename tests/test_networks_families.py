@@ -1,4 +1,4 @@
-"""The dcgan and subspace generator families: shapes, batched = looped, seeds, export."""
+"""The dcgan, subspace and frozen generator families: shapes, batched = looped, seeds, export."""
 
 import copy
 import dataclasses
@@ -15,11 +15,12 @@ from evogan.errors import EvoganError
 from evogan.genome import GenomeLayout, generate, load_genome
 from evogan.networks import GeneratorSpec
 from evogan.networks.dcgan import pixel_norm
+from evogan.networks.frozen import AFFINE_STD, FrozenGenerator, upsample
 from evogan.networks.subspace import GENE_STD, PROJECTION_FAN, SubspaceGenerator
 from evogan.run.export import SPEC, WEIGHTS, load_generator, save_generator
 from evogan.run.wiring import check_numbers, generator_spec
 
-FAMILIES = ["dcgan", "subspace"]
+FAMILIES = ["dcgan", "subspace", "frozen"]
 TINY = {"dcgan_channels": 4, "genome_dim": 12}
 
 
@@ -207,6 +208,87 @@ def test_subspace_export_round_trip(tmp_path):
     assert (tmp_path / WEIGHTS).stat().st_size < 1000  # only g: 12 floats and a header
 
 
+# frozen
+
+
+def test_frozen_genes_are_the_steering_the_body_is_fixed():
+    model = tiny("frozen", 8, dcgan_channels=6, hidden=4)
+    genes = {name: p.numel() for name, p in model.named_parameters()}
+    assert genes == {
+        "project.weight": 5 * 4, "project.bias": 4,  # latent 5 -> rank 4
+        "scale1": 6, "shift1": 6, "scale2": 3, "shift2": 3,
+        "out.weight": 3 * 9, "out.bias": 1,  # 3x3 conv, C/2 = 3 -> 1
+    }  # fmt: skip
+    assert model.state_dict().keys() == genes.keys()  # lift and body rebuilt from the seed
+    assert model.lift.shape == (6 * 2 * 2, 4) and model.body.shape == (3, 6, 3, 3)
+    stds = {name: model.init_std(name, p) for name, p in model.named_parameters()}
+    assert stds["scale1"] == stds["shift2"] == AFFINE_STD
+    assert stds["out.weight"] == pytest.approx(1 / math.sqrt(27))
+
+
+def test_frozen_same_seed_same_body_other_seed_differs():
+    a, b = tiny("frozen", subspace_seed=7), tiny("frozen", subspace_seed=7)
+    c = tiny("frozen", subspace_seed=8)
+    assert torch.equal(a.lift, b.lift) and torch.equal(a.body, b.body)
+    assert not torch.equal(a.lift, c.lift) and not torch.equal(a.body, c.body)
+
+
+def test_frozen_draws_the_hand_written_net():
+    """Scales 1 + gene and shifts after each pixel norm, bilinear 2x, the fixed conv."""
+    model = tiny("frozen", 8)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen(5)) * 0.5)
+        z = torch.randn(3, 5, generator=gen(6))
+        h = (model.project(z) @ model.lift.T).reshape(3, 4, 2, 2)
+        h = torch.relu(
+            pixel_norm(h) * (1 + model.scale1)[:, None, None] + model.shift1[:, None, None]
+        )
+        up = torch.nn.functional.interpolate(h, size=(4, 4), mode="bilinear", align_corners=False)
+        h = torch.nn.functional.conv2d(up, model.body, padding=1)
+        h = torch.relu(
+            pixel_norm(h) * (1 + model.scale2)[:, None, None] + model.shift2[:, None, None]
+        )
+        expected = torch.tanh(model.out(upsample(h)) - 1.5)
+        torch.testing.assert_close(model(z), expected)
+
+
+def test_frozen_zero_affine_genes_leave_the_random_features_as_they_are():
+    """Genes at 0 are scales of 1 and shifts of 0: the net is the plain random body."""
+    model = tiny("frozen", 8)
+    z = torch.randn(3, 5, generator=gen(7))
+    with torch.no_grad():
+        h = (model.project(z) @ model.lift.T).reshape(3, 4, 2, 2)
+        h = torch.nn.functional.conv2d(upsample(torch.relu(pixel_norm(h))), model.body, padding=1)
+        plain = torch.tanh(model.out(upsample(torch.relu(pixel_norm(h)))) - 1.5)
+        torch.testing.assert_close(model(z), plain)
+        model.shift2.fill_(0.4)
+        assert not torch.allclose(model(z), plain)
+
+
+def test_frozen_export_round_trip_stores_the_genes_alone(tmp_path):
+    model = tiny("frozen", 8, subspace_seed=3)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen(11)))
+    save_generator(model, tmp_path)
+    loaded = load_generator(tmp_path)
+    assert isinstance(loaded, FrozenGenerator)
+    z = torch.randn(5, 5, generator=gen(12))
+    with torch.no_grad():
+        assert torch.equal(loaded(z), model.eval()(z))
+    genes = sum(p.numel() for p in model.parameters())
+    assert (tmp_path / WEIGHTS).stat().st_size < genes * 4 + 1000  # no lift, no body
+
+
+def test_frozen_copies_and_pickles():
+    model = tiny("frozen")
+    z = torch.randn(2, 5, generator=gen(13))
+    with torch.no_grad():
+        for copied in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+            assert torch.equal(copied(z), model(z))
+
+
 def test_old_generator_json_without_the_new_fields_loads(tmp_path):
     model = make_generator("conv", 8)
     save_generator(model, tmp_path)
@@ -226,6 +308,7 @@ def test_old_generator_json_without_the_new_fields_loads(tmp_path):
         ({"generator": "dcgan"}, 128),
         ({"generator": "subspace"}, 32),
         ({"generator": "subspace", "dcgan_channels": 6}, 6),
+        ({"generator": "frozen"}, 32),
     ],
 )
 def test_generator_spec_channels_and_seed(changes, channels):

@@ -52,7 +52,8 @@ class Config:
     )
     hidden: int = option(
         "generator", 32,
-        "hidden units of the mlp (when --network is not given) and basis generators",
+        "hidden units of the mlp (when --network is not given) and basis generators; "
+        "frozen: the rank of its first layer",
         bounds=COUNT,
     )
     channels: int = option(
@@ -63,8 +64,8 @@ class Config:
     )
     dcgan_channels: int | None = option(
         "generator", None,
-        "feature maps after the linear layer of the dcgan (default 128) and subspace "
-        "(default 32) generators",
+        "feature maps after the linear layer of the dcgan (default 128), subspace "
+        "and frozen (default 32) generators",
         bounds="[2, inf)",
     )
     genome_dim: int = option(

@@ -14,6 +14,8 @@ search in any reasonable time, so evogan's default generators are small
   with pixel norm instead of BatchNorm (``dcgan.py``).
 - ``subspace``: that DCGAN searched in a random ``genome_dim``-dimensional
   subspace of its weights around a fixed init (``subspace.py``).
+- ``frozen``: that DCGAN fixed at a random init, steered by a low-rank first
+  layer, per-channel scales and shifts and an evolved output layer (``frozen.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from torch import nn
 from evogan.errors import EvoganError
 from evogan.networks.base import BACKGROUND_OFFSET, Generator, GeneratorSpec
 from evogan.networks.dcgan import DCGANGenerator
+from evogan.networks.frozen import FrozenGenerator
 from evogan.networks.mixture import MixtureGenerator
 from evogan.networks.spec import ACTIVATIONS, parse_network, to_pixels
 from evogan.networks.subspace import SubspaceGenerator
@@ -107,6 +110,7 @@ GENERATORS: dict[str, Callable[[GeneratorSpec], Generator]] = {
     "basis": BasisGenerator,
     "dcgan": DCGANGenerator,
     "subspace": SubspaceGenerator,
+    "frozen": FrozenGenerator,
 }
 
 
@@ -123,11 +127,11 @@ def build_generator(spec: GeneratorSpec) -> Generator:
         raise EvoganError(f"generator: unknown {spec.kind!r} (choose from {', '.join(GENERATORS)})")
     if spec.kind == "mlp":
         _check_mlp(spec)
-    if spec.kind in ("conv", "dcgan", "subspace") and spec.image_size % 4:
+    if spec.kind in ("conv", "dcgan", "subspace", "frozen") and spec.image_size % 4:
         raise EvoganError(
             f"generator {spec.kind}: image size {spec.image_size} is not a multiple of 4"
         )
-    if spec.kind in ("dcgan", "subspace") and spec.dcgan_channels < 2:
+    if spec.kind in ("dcgan", "subspace", "frozen") and spec.dcgan_channels < 2:
         raise EvoganError(f"dcgan_channels must be at least 2, got {spec.dcgan_channels}")
     if spec.kind == "subspace" and spec.genome_dim < 1:
         raise EvoganError(f"genome_dim must be at least 1, got {spec.genome_dim}")

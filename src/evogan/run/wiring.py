@@ -150,7 +150,7 @@ def build_run_trainer(
 # dcgan: the DCGAN a user would train by gradient. subspace: its forward runs for
 # every agent, so it is narrower; at 32 channels a 28 px image costs about what
 # the critic's scoring of it costs (~0.1 ms each, one thread; 128 costs 4x that).
-DCGAN_CHANNELS = {"dcgan": 128, "subspace": 32}
+DCGAN_CHANNELS = {"dcgan": 128, "subspace": 32, "frozen": 32}
 
 
 def build_scorer(
