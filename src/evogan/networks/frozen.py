@@ -12,13 +12,15 @@ the genome holds what steers it:
   of ``hidden`` random maps);
 - a per-channel scale and shift after each pixel norm (the normalisation's
   affine parameters: which random features are used, and how much);
-- the output layer (``C/2 -> 1`` transposed conv), so strokes are drawn by
+- the output layer (a ``C/2 -> 1`` 3x3 conv), so strokes are drawn by
   evolved filters rather than random ones.
 
-About a thousand genes at C = 32 while the images come from local,
-upsampling convolutions, which the basis family's global cosines are not.
-The fixed body is shared by all agents, so under ``vmap`` its convolution is
-one call over every agent's images. The fixed tensors are non-persistent
+The body upsamples bilinearly before each conv (a resize-convolution, Odena
+et al. 2016): a random transposed conv draws a checkerboard of speckle that
+the search would first have to undo. 785 genes at C = 32, rank 32, latent 16,
+while the images come from local convolutions, which the basis family's
+global cosines are not. The fixed body is shared by all agents, so under
+``vmap`` its convolution is one call over every agent's images. The fixed tensors are non-persistent
 buffers rebuilt from the spec: exported weights are the genes alone.
 """
 
