@@ -20,8 +20,9 @@ et al. 2016): a random transposed conv draws a checkerboard of speckle that
 the search would first have to undo. 785 genes at C = 32, rank 32, latent 16,
 while the images come from local convolutions, which the basis family's
 global cosines are not. The fixed body is shared by all agents, so under
-``vmap`` its convolution is one call over every agent's images. The fixed tensors are non-persistent
-buffers rebuilt from the spec: exported weights are the genes alone.
+``vmap`` its convolution is one call over every agent's images. The fixed
+tensors are non-persistent buffers rebuilt from the spec: exported weights
+are the genes alone.
 """
 
 from __future__ import annotations
