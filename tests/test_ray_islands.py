@@ -58,27 +58,32 @@ def test_islands_live_on_their_actors_and_little_crosses(ray_session):
     """After the first generation (every island in full) an island's state stays on its
     actor: the driver sends the clock (and migrants), and reads bests and metrics."""
     config = Config(**{**ISLANDS, "population": 32, "backend": "ray"})  # two islands of 16
-    remote = evolve(config, generations=5).evolution
+    remote = evolve(config, generations=4).evolution
     runner = remote.parts.trainer.runner
     island = remote.state.islands[0].population.nbytes  # 16 genomes
     migrant = remote.state.islands[0].population[0].nbytes
     assert runner.sent[0] > 2 * island  # generation 1: both islands in full
-    assert all(n < 2 * 1024 for n in runner.sent[2::2])  # generations 3, 5: the clock
+    assert all(n < 2 * 1024 for n in runner.sent[2::2])  # generation 3: the clock
     assert all(2 * migrant < n < 3 * migrant for n in runner.sent[1::2])  # 2 and 4: migrants
     per_island = [(sent + received) / 2 for sent, received in zip(
         runner.sent[1:], runner.received[1:], strict=True)]  # fmt: skip
     assert max(per_island) < island / 4
     assert len(runner.fetched) == 1 and runner.fetched[0] > 2 * island  # the end, in full
+    # the closed run goes on: new actors get the islands from the copy taken at its end
+    remote.parts.config = config.replace(generations=5)
+    evolve_run(remote)
+    assert runner.replayed == [1, 1, 1, 1]  # generation 1, then generation 5 on the copy
+    assert_same_run(remote, evolve(config.replace(backend="local"), generations=5).evolution)
 
 
-@pytest.mark.parametrize(("copy_every", "replayed"), [(10, 5), (2, 2)])
+@pytest.mark.parametrize(("trainer", "copy_every", "replayed"), [("ga", 10, 5), ("es", 2, 2)])
 def test_a_killed_island_worker_is_replaced_and_the_run_is_unchanged(
-    ray_session, copy_every, replayed
+    ray_session, trainer, copy_every, replayed
 ):
     """The lost island is rebuilt from the driver's last full copy (generation 0, or 2)
     and replays the events since: generations 1..4 and the migrants of 2, or 3 and 4."""
-    local = Evolution.start(Config(**ISLANDS))
-    run = Evolution.start(Config(**ISLANDS, backend="ray"))
+    local = Evolution.start(Config(**ISLANDS, trainer=trainer))
+    run = Evolution.start(Config(**ISLANDS, trainer=trainer, backend="ray"))
     runner = run.parts.trainer.runner
     runner.copy_every = copy_every
     for _ in range(3):
