@@ -6,11 +6,13 @@ import dataclasses
 import os
 import signal
 
+import numpy as np
 import pytest
 import torch
 from conftest import TINY, without_time
 
 from evogan.config import Config
+from evogan.distributed.cluster import to_wire, wire_bytes
 from evogan.distributed.islands import RayIslands
 from evogan.game import LocalScorer
 from evogan.outputs.callbacks import RunDirectory
@@ -116,6 +118,12 @@ def test_shared_critic_islands_on_actors_equal_local_islands(ray_session):
     remote = evolve(config.replace(backend="ray"), generations=3)
     assert_same_run(remote.evolution, local.evolution)
     assert without_time(remote.history) == without_time(local.history)
+
+
+def test_wire_bytes_counts_arrays_without_copying_them():
+    array = np.zeros((100, 1000), dtype=np.float32)
+    assert array.nbytes < wire_bytes({"population": array}) < array.nbytes + 200
+    assert wire_bytes(to_wire(torch.zeros(1000))) >= 4000
 
 
 class ReversedIslands(LocalIslands):

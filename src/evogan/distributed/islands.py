@@ -28,14 +28,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
-import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-from evogan.distributed.cluster import from_wire, to_wire
+from evogan.distributed.cluster import from_wire, to_wire, wire_bytes
 from evogan.distributed.island_actor import Copy, Event, IslandWorker, Reply
 from evogan.distributed.pool import ActorPool
 from evogan.game.arena import Arena
@@ -297,11 +296,4 @@ class ResidentState:
         return list(self.bests)
 
 
-def wire_bytes(value: Any) -> int:
-    """The bytes ``value`` takes pickled, numpy arrays out of band (counted, not copied)."""
-    buffers: list[pickle.PickleBuffer] = []
-    size = len(pickle.dumps(value, protocol=5, buffer_callback=buffers.append))
-    return size + sum(buffer.raw().nbytes for buffer in buffers)
-
-
-__all__ = ["COPY_EVERY", "IslandJob", "RayIslands", "ResidentState", "wire_bytes"]
+__all__ = ["COPY_EVERY", "IslandJob", "RayIslands", "ResidentState"]
