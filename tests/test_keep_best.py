@@ -47,6 +47,27 @@ def test_the_keeper_keeps_the_lowest_fid_and_remembers_the_last():
     assert keeper.judged(3) and not keeper.judged(2)
 
 
+def test_a_genome_that_looks_best_is_kept_only_on_the_mean_of_two_draws():
+    """First draws 5, 4, 5.5, 6.5; second draws (only when the first beats the kept) 7, 10, 4.5."""
+    judge = ScriptedJudge([5.0, 7.0, 4.0, 10.0, 5.5, 4.5, 6.5])
+    keeper = BestKeeper(judge, every=1.0, samples=10, confirm=True)  # type: ignore[arg-type]
+    seconds = []
+    for generation in (1, 2, 3, 4):
+        genome = torch.full((3,), float(generation))
+        keeper.judge(torch.zeros(2), genome, generation, lambda: seconds.append(1) or torch.ones(2))
+    assert keeper.fid == 5.0 and keeper.generation == 3  # (5.5 + 4.5) / 2 beats (5 + 7) / 2
+    assert len(seconds) == 3 and not judge.fids  # generation 4's 6.5 lost on its first draw
+    assert [h.get("confirmed_fid") for h in keeper.history] == [6.0, 7.0, 5.0, None]
+    assert keeper.last_fid == 6.5
+
+
+def test_the_second_draw_comes_from_other_latents():
+    from evogan.quality.keep_best import latents
+
+    assert torch.equal(latents(5, 3), latents(5, 3))
+    assert not torch.allclose(latents(5, 3, 1), latents(5, 3))
+
+
 def test_the_keeper_needs_labels_and_enough_images():
     images = torch.zeros(400, 1, 8, 8)
     with pytest.raises(EvoganError, match="--keep-best: faces has no labels"):
@@ -62,7 +83,8 @@ def test_a_run_returns_the_kept_generator_and_reports_both(tmp_path):
     keeper = result.evolution.keeper
     assert keeper is not None
     assert [h["generation"] for h in keeper.history] == [1, 2, 3, 4, 5]  # every generation
-    assert keeper.fid == min(h["fid"] for h in keeper.history)
+    confirmed = [h["confirmed_fid"] for h in keeper.history if "confirmed_fid" in h]
+    assert confirmed and keeper.fid == min(confirmed)  # kept on the mean of two draws
     z = torch.randn(3, 8)
     kept = result.evolution.generator(keeper.genome)
     assert torch.equal(result.generator(z), kept(z))

@@ -403,6 +403,11 @@ class Config:
     keep_best_samples: int = option(
         "quality", 1000, "samples drawn for each of those judgements", bounds="[10, inf)"
     )
+    keep_best_confirm: bool = option(
+        "quality", True,
+        "judge a generator that looks better than the kept one again on other samples, and "
+        "keep it only if the mean of both judgements still beats the kept one's",
+    )
 
     # fmt: on
 

@@ -97,10 +97,15 @@ class Evolution:
     def judge(self) -> None:
         """``--keep-best``: judge the trainer's current best now, keep it if it is the best."""
         assert self.keeper is not None
-        z = latents(self.keeper.samples, self.parts.spec.latent_dim).to(self.parts.device)
-        genome = self.best_genome
-        self.keeper.judge(self.samples(z, genome), genome, self.generation)
-        self.keeper.next_at = self.elapsed + self.keeper.every
+        keeper, genome = self.keeper, self.best_genome
+
+        def draw(batch: int) -> torch.Tensor:
+            z = latents(keeper.samples, self.parts.spec.latent_dim, batch)
+            return self.samples(z.to(self.parts.device), genome)
+
+        second = (lambda: draw(1)) if keeper.confirm else None
+        keeper.judge(draw(0), genome, self.generation, second)
+        keeper.next_at = self.elapsed + keeper.every
 
     def generator(self, genome: torch.Tensor) -> Generator:
         """``genome`` as an ordinary ``nn.Module``."""
@@ -230,7 +235,7 @@ def build_keeper(parts: Components) -> BestKeeper | None:
     if not config.keep_best:
         return None
     return BestKeeper.build(parts.data, config.keep_best, config.keep_best_samples,
-                            default_cache_dir())  # fmt: skip
+                            default_cache_dir(), config.keep_best_confirm)  # fmt: skip
 
 
 def evolve(
