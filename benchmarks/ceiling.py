@@ -38,6 +38,7 @@ FAMILIES: dict[str, dict[str, Any]] = {
     "conv": {"generator": "conv", "latent_dim": 16, "channels": 8},
     "dcgan": {"generator": "dcgan", "latent_dim": 64},
     "subspace": {"generator": "subspace", "latent_dim": 16},
+    "frozen": {"generator": "frozen", "latent_dim": 16},
 }
 
 

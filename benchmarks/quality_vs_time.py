@@ -124,7 +124,7 @@ METHODS |= {
     # the mean jitters with every 25-pair gradient estimate: return the means' moving average
     "mnist-ema99": [("preset", {"name": "mnist"}), ("set", {"es_mean_ema": 0.99})],
     "mnist-ema998": [("preset", {"name": "mnist"}), ("set", {"es_mean_ema": 0.998})],
-    # item 8: a random resize-conv DCGAN body steered by ~800 genes (low-rank first layer,
+    # item 8: a random resize-conv DCGAN body steered by 785 genes (low-rank first layer,
     # per-channel scales and shifts, output conv): local strokes where basis has cosines
     "mnist-frozen": [("preset", {"name": "mnist"}), ("set", {"generator": "frozen"})],
     "mnist-frozen16": [("preset", {"name": "mnist"}),

@@ -266,6 +266,11 @@ def main() -> None:
         ("An hour, seeds 1 and 2 of the preset (MNIST)", "quality_60min_seeds12", quality_table),
         ("Jitter: the means' moving average, by generations (MNIST)", "probe_ema", quality_table),
         (
+            "Families revisited: a frozen random DCGAN, by generations (MNIST)",
+            "probe_frozen",
+            quality_table,
+        ),
+        (
             "Quality against generations: 12,000-generation probes (MNIST)",
             "quality_long_probe",
             quality_table,
