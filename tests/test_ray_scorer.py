@@ -158,3 +158,35 @@ def test_auto_transport_is_full_on_a_local_ray_and_compact_on_a_cluster():
     assert RayScorer(spec, workers=1, address="auto").compact
     assert RayScorer(spec, workers=1, address=None, transport="compact").compact
     assert not RayScorer(spec, workers=1, address="auto", transport="full").compact
+
+
+def test_one_worker_on_this_machine_gets_full_genomes_and_says_so(ray_session, capfd):
+    """With lineages a lone actor would breed every row the driver also breeds."""
+    local = evolve(Config(**{**RAY, "backend": "local"}), generations=3)
+    remote = evolve(Config(**RAY | {"ray_workers": 1, "ray_transport": "compact"}), generations=3)
+    assert torch.equal(remote.evolution.state.population, local.evolution.state.population)
+    assert torch.equal(remote.evolution.best_genome, local.evolution.best_genome)
+    genomes = local.evolution.state.population.nbytes
+    assert remote.evolution.parts.arena.scorer.sent == [genomes] * 3
+    assert capfd.readouterr().err.count("one worker, on this machine: sending full genomes") == 1
+
+
+def test_one_worker_on_another_node_still_gets_lineages(ray_session, monkeypatch):
+    run = Evolution.start(Config(**RAY | {"ray_workers": 1, "ray_transport": "compact"}))
+    scorer = run.parts.arena.scorer
+    scorer.start()
+    assert not scorer.rebuilds  # on the driver's node
+    scorer.alone = None  # asked again: now the driver seems to be on another node
+
+    class Elsewhere:
+        def get_node_id(self) -> str:
+            return "f" * 56
+
+    monkeypatch.setattr(
+        ray, "get_runtime_context", Elsewhere
+    )  # the driver's (the actor's runs there)
+    assert scorer.rebuilds
+    for _ in range(3):
+        run.step()
+    scorer.close()
+    assert all(n < run.state.population.nbytes / 4 for n in scorer.sent[2:])
