@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from evogan.distributed.cluster import from_wire, to_wire
+from evogan.distributed.memory import keep_freed_memory
 from evogan.game.arena import Arena
 from evogan.game.critic import Critic
 from evogan.schedule import RunClock
@@ -93,6 +94,7 @@ class IslandWorker:
 
     def __init__(self, arena: Arena, inner: Trainer, migration: Migration, threads: int) -> None:
         torch.set_num_threads(threads)
+        keep_freed_memory()  # the actor's own process: its scoring buffers stay mapped
         self.arena, self.inner, self.migration = arena, inner, migration
         self.held: dict[int, Held] = {}
 

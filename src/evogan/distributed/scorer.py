@@ -51,6 +51,7 @@ from torch import nn
 
 from evogan.bred import Population, whole
 from evogan.distributed.cluster import Genomes, from_store, to_store
+from evogan.distributed.memory import keep_freed_memory
 from evogan.distributed.pool import ActorPool
 from evogan.game.scoring import LocalScorer, group_size
 from evogan.genome import GenomeLayout
@@ -121,6 +122,7 @@ class ShardWorker:
 
     def __init__(self, spec: WorkerSpec) -> None:
         torch.set_num_threads(spec.threads)
+        keep_freed_memory()  # the actor's own process: its scoring buffers stay mapped
         model = build_generator(spec.generator)
         self.local = LocalScorer(model, GenomeLayout.of(model))
         critic = build_discriminator(
