@@ -30,6 +30,7 @@ from evogan.config import (
     unknown_choice,
 )
 from evogan.errors import EvoganError
+from evogan.memory import keep_freed_memory
 from evogan.outputs.paths import check_directory, check_file, make_directory, writing
 
 FLAG_TYPES = {int: click.INT, float: click.FLOAT, str: click.STRING}
@@ -135,6 +136,7 @@ def train(
     if run.config.progress:
         callbacks.append(ProgressBar())
     make_directory("--resume" if resume else "--out", directory)
+    keep_freed_memory()  # the command's own process (evogan.evolve leaves its caller's)
     result = evolve_run(run, callbacks)
     if evaluator is not None and run.config.mixture:
         export_mixture(run, evaluator, directory)

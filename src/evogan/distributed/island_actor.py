@@ -26,9 +26,9 @@ from typing import Any
 import torch
 
 from evogan.distributed.cluster import from_wire, to_wire
-from evogan.distributed.memory import keep_freed_memory
 from evogan.game.arena import Arena
 from evogan.game.critic import Critic
+from evogan.memory import keep_freed_memory
 from evogan.schedule import RunClock
 from evogan.streams import Streams
 from evogan.trainers import Trainer

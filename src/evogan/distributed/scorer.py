@@ -51,10 +51,10 @@ from torch import nn
 
 from evogan.bred import Population, whole
 from evogan.distributed.cluster import Genomes, from_store, to_store
-from evogan.distributed.memory import keep_freed_memory
 from evogan.distributed.pool import ActorPool
 from evogan.game.scoring import LocalScorer, group_size
 from evogan.genome import GenomeLayout
+from evogan.memory import keep_freed_memory
 from evogan.networks import GeneratorSpec, build_discriminator, build_generator
 from evogan.trainers.base import Rebuild
 
