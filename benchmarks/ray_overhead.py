@@ -34,6 +34,12 @@ worked, and of them breeding (compact lineages). It says where Ray's
 overhead goes. ``actor_seconds`` and ``actor_breeding_seconds`` give each
 actor's medians.
 
+The driver keeps the memory it frees, as ``evogan train`` and the actors do
+(``evogan.memory``), so that neither side faults its buffers in again each
+generation; ``--caller-malloc`` leaves it as glibc sets it (the library call's
+case). Each Ray row gives its actors' peak resident memory, the result the
+driver's: what keeping costs.
+
 ``--nodes N`` runs the same backends on a Ray cluster of N nodes on this
 machine (``ray.cluster_utils.Cluster``: a raylet and an object store each, a
 logical CPU for each Ray run of a group; the driver on a head node without
@@ -47,7 +53,7 @@ rate they imply (the model's network term).
 
 Usage: python benchmarks/ray_overhead.py [--generations 10] [--population 1000]
                                          [--nodes N] [--cores N] [--islands-only]
-                                         [--smoke] [--out DIR]
+                                         [--caller-malloc] [--smoke] [--out DIR]
 """
 
 from __future__ import annotations
@@ -62,6 +68,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+from evogan.memory import keep_freed_memory
 
 from common import MNIST_DIR, add_smoke_options, output_dir, write_result
 
@@ -130,6 +138,9 @@ def busy_actor(cls: type, methods: list[str]) -> type:
 
             return str(ray.get_runtime_context().get_node_id())
 
+        def peak_rss(self) -> float:
+            return peak_rss_mb()
+
     def timed(method: Callable[..., Any]) -> Callable[..., Any]:
         def run(self: Any, *args: Any, **kwargs: Any) -> Any:
             self.depth, began, faulted = self.depth + 1, time.perf_counter(), page_faults()
@@ -145,6 +156,13 @@ def busy_actor(cls: type, methods: list[str]) -> type:
     for name in methods:
         setattr(Busy, name, timed(getattr(cls, name)))
     return Busy
+
+
+def peak_rss_mb() -> float:
+    """This process' peak resident memory (MB): what keeping freed memory costs."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def page_faults() -> int:
@@ -221,10 +239,14 @@ class Timed:
         self.phases.append(phases | {"actor": busy[0], "actor_breeding": breeding,
                                      "actor_page_faults": busy[2]})  # fmt: skip
 
+    def ray_actors(self) -> list[Any]:
+        """The run's Ray actors: its evaluator's, or its islands'."""
+        pools = [self.evaluator, getattr(self.run.parts.trainer, "runner", None)]
+        return [actor for pool in pools for actor in getattr(pool, "actors", [])]
+
     def actor_seconds(self) -> list[tuple[float, float, int]]:
         """Seconds each of the run's actors worked in this generation, bred, and faults."""
-        pools = [self.evaluator, getattr(self.run.parts.trainer, "runner", None)]
-        actors = [actor for pool in pools for actor in getattr(pool, "actors", [])]
+        actors = self.ray_actors()
         if not actors:
             return []
         import ray
@@ -263,6 +285,14 @@ class Timed:
                          "busiest_actor_page_faults": phases["actor_page_faults"]})  # fmt: skip
         return {key: statistics.median(row[key] for row in rows) for key in rows[0]}
 
+    def actors_peak_rss(self) -> list[float]:
+        """Each of the run's actors' peak resident memory (MB)."""
+        if not self.ray_actors():
+            return []
+        import ray
+
+        return list(ray.get([actor.peak_rss.remote() for actor in self.ray_actors()]))
+
     def close(self) -> None:
         for part in (self.evaluator, self.run.parts.trainer):
             if hasattr(part, "close"):
@@ -284,6 +314,7 @@ def measure_together(
     baseline = runs[names[0]].seconds[WARMUP:]
     rows = {}
     for name, timed in runs.items():
+        actors_rss = timed.actors_peak_rss()
         timed.close()
         seconds = timed.seconds[WARMUP:]
         sent = getattr(timed.evaluator, "sent", [])
@@ -305,6 +336,7 @@ def measure_together(
             "bytes_received": getattr(runner, "received", []),
             "bytes_sent": getattr(runner, "sent", []),
             "actor_nodes": timed.actor_nodes,
+            "actor_peak_rss_mb": actors_rss,
             "profile": timed.profile(),
             "seconds_per_generation": statistics.median(seconds),
             # islands on Ray actors score there, not through the driver's evaluator
@@ -329,6 +361,9 @@ def main() -> None:
                         help="only this group of cores (no islands, no model)")  # fmt: skip
     parser.add_argument("--islands-only", action="store_true",
                         help="only the islands (local and on Ray actors; no model)")  # fmt: skip
+    parser.add_argument("--caller-malloc", action="store_true",
+                        help="leave the driver's malloc as glibc sets it (as evogan.evolve "
+                             "does), not as evogan train sets it")  # fmt: skip
     parser.add_argument("--refit", type=Path, help="only recompute the model of this result")
     add_smoke_options(parser)
     args = parser.parse_args()
@@ -340,6 +375,9 @@ def main() -> None:
     sizes = SMOKE if args.smoke else {}
     import ray
 
+    # the driver keeps its freed memory as `evogan train` does (its actors do too), so
+    # neither local nor Ray faults its buffers in again; --caller-malloc: glibc's own
+    kept = not args.caller_malloc and keep_freed_memory()
     instrument()
     cluster = start_ray(args.nodes)
     rows = []
@@ -358,8 +396,10 @@ def main() -> None:
                f"--population {population}" + (f" --nodes {args.nodes}" if args.nodes else "")
                + (f" --cores {args.cores}" if args.cores else "")
                + (" --islands-only" if args.islands_only else "")
+               + (" --caller-malloc" if args.caller_malloc else "")
                + (" --smoke" if args.smoke else ""))  # fmt: skip
-    result = {"command": command, "population": population, "rows": rows}
+    result = {"command": command, "population": population, "rows": rows,
+              "driver_keeps_freed_memory": kept, "driver_peak_rss_mb": peak_rss_mb()}  # fmt: skip
     if args.nodes:
         result |= {"nodes": args.nodes, "network": network(rows, population)}
     elif not args.cores and not args.islands_only:

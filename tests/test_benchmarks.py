@@ -121,6 +121,12 @@ def check_ray_overhead(out: Path, stdout: str) -> None:
         if row["backend"] != "ray islands":  # islands on actors score there, untimed
             assert_finite(row, "evaluation_seconds", positive=True)
         check_profile(row)
+    assert data["driver_keeps_freed_memory"] in (True, False)  # False without glibc
+    assert_finite(data, "driver_peak_rss_mb", positive=True)
+    for row in data["rows"]:  # what keeping freed memory costs: each actor's peak
+        actors = {"ray full": row["cores"], "ray compact": row["cores"], "ray islands": 2}
+        assert len(row["actor_peak_rss_mb"]) == actors.get(row["backend"], 0), row["backend"]
+        assert all(mb > 0 for mb in row["actor_peak_rss_mb"])
     model = data["model"]
     assert_finite(model, "driver_seconds", "scoring_seconds_per_agent")
     assert_finite(model["ray_added_seconds"], "full", "compact")
