@@ -140,6 +140,8 @@ METHODS |= {
     # built, not yet measured on MNIST: per-gene sigmas (PGPE), and ClipUp with the speed
     # Adam's steps have (about 0.75 lr sqrt(genes): lr 8 -> 0.8, speed 2 lr)
     "mnist-pgpe": [("preset", {"name": "mnist"}), ("set", {"es_adapt": "pgpe"})],
+    "mnist-pgpe-pop100x8": [("preset", {"name": "mnist"}), ("set", {
+        "es_adapt": "pgpe", "population": 100, "samples_per_agent": 8})],
     "mnist-clipup": [("preset", {"name": "mnist"}),
                      ("set", {"es_optimizer": "clipup", "es_lr": 8.0, "es_lr_final": 0.8})],
 }  # fmt: skip
