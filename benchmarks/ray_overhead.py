@@ -48,11 +48,18 @@ written as ``ray_nodes.json``, with the nodes each run's actors landed on,
 the bytes that cross between nodes per agent and generation and the transfer
 rate they imply (the model's network term).
 
+``--cap-mbit M`` (root) puts that cluster across two network namespaces: the
+head and the driver in one, the worker nodes in the other, the link between
+them capped at M Mbit/s with ``tc`` (0: uncapped); ``benchmarks/netns.py``
+sets it up and removes it. The model's network term then charges the cap's
+bandwidth; written as ``ray_nodes_netns_{M}mbit.json``.
+
 ``--cores N`` runs only the group of N cores (local, full, compact; no islands);
 ``--islands-only`` only the islands.
 
 Usage: python benchmarks/ray_overhead.py [--generations 10] [--population 1000]
-                                         [--nodes N] [--cores N] [--islands-only]
+                                         [--nodes N [--cap-mbit M]] [--cores N]
+                                         [--islands-only]
                                          [--caller-malloc] [--smoke] [--out DIR]
 """
 
@@ -61,6 +68,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -71,6 +79,7 @@ import torch
 
 from evogan.memory import keep_freed_memory
 
+import netns
 from common import MNIST_DIR, add_smoke_options, output_dir, write_result
 
 WARMUP = 2  # generations before timing: Ray actors start, the lineage chain begins
@@ -357,6 +366,10 @@ def main() -> None:
     parser.add_argument("--population", type=int, default=None, help="1000 (smoke: 20)")
     parser.add_argument("--nodes", type=int, default=0,
                         help="a Ray cluster of N one-CPU nodes on this machine")  # fmt: skip
+    parser.add_argument("--cap-mbit", type=int, default=None,
+                        help="with --nodes: the nodes across two network namespaces, "
+                             "the link capped at this many Mbit/s (0: uncapped; root)")  # fmt: skip
+    parser.add_argument("--joined", help=argparse.SUPPRESS)  # --cap-mbit's cluster, inside
     parser.add_argument("--cores", type=int, choices=(1, 2),
                         help="only this group of cores (no islands, no model)")  # fmt: skip
     parser.add_argument("--islands-only", action="store_true",
@@ -370,6 +383,8 @@ def main() -> None:
     if args.refit:
         refit(args.refit)
         return
+    if args.cap_mbit is not None and args.joined is None:
+        sys.exit(across_namespaces(parser, args))
     generations = args.generations or (1 if args.smoke else 10)
     population = args.population or (20 if args.smoke else 1000)
     sizes = SMOKE if args.smoke else {}
@@ -379,7 +394,10 @@ def main() -> None:
     # neither local nor Ray faults its buffers in again; --caller-malloc: glibc's own
     kept = not args.caller_malloc and keep_freed_memory()
     instrument()
-    cluster = start_ray(args.nodes)
+    cluster = start_ray(args.nodes, args.joined)
+    link = netns.probe(ray) if args.joined else None  # the capped link's rate through Ray
+    if link:
+        print(f"link: {link['bytes_per_s'] / 1e6:.0f} MB/s", flush=True)
     rows = []
     found = groups(args.nodes, population, args.cores)
     for cores, threads, settings in found[-1:] if args.islands_only else found:
@@ -394,6 +412,7 @@ def main() -> None:
         cluster.shutdown()
     command = (f"python benchmarks/ray_overhead.py --generations {generations} "
                f"--population {population}" + (f" --nodes {args.nodes}" if args.nodes else "")
+               + (f" --cap-mbit {args.cap_mbit}" if args.cap_mbit is not None else "")
                + (f" --cores {args.cores}" if args.cores else "")
                + (" --islands-only" if args.islands_only else "")
                + (" --caller-malloc" if args.caller_malloc else "")
@@ -401,20 +420,43 @@ def main() -> None:
     result = {"command": command, "population": population, "rows": rows,
               "driver_keeps_freed_memory": kept, "driver_peak_rss_mb": peak_rss_mb()}  # fmt: skip
     if args.nodes:
-        result |= {"nodes": args.nodes, "network": network(rows, population)}
+        # the model charges the bytes at the link's cap, else at 1 Gbit/s
+        bandwidth = args.cap_mbit * 1e6 / 8 if args.cap_mbit else BANDWIDTH
+        result |= {"nodes": args.nodes, "cap_mbit": args.cap_mbit, "link_probe": link,
+                   "bandwidth_bytes_per_s": bandwidth,
+                   "network": network(rows, population, bandwidth)}  # fmt: skip
     elif not args.cores and not args.islands_only:
         result |= {"model": model(rows, population)}
     name = "ray_nodes" if args.nodes else f"ray_overhead{f'_{args.cores}cores' * bool(args.cores)}"
+    if args.cap_mbit is not None:
+        name += f"_netns_{args.cap_mbit}mbit" if args.cap_mbit else "_netns_uncapped"
     name += "_islands" * args.islands_only
     write_result(name, result, output_dir(args))
 
 
-def start_ray(nodes: int) -> Any:
+def across_namespaces(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """This run again inside a cluster across two network namespaces (``netns``)."""
+    if args.nodes < 1:
+        parser.error("--cap-mbit needs --nodes N")
+    try:
+        return netns.run_inside(args.nodes, args.cap_mbit, sys.argv, cpus=RAY_RUNS,
+                                store_bytes=STORE_BYTES)  # fmt: skip
+    except netns.NetnsError as err:
+        print(f"ray_overhead.py: {err}", file=sys.stderr)
+        return 2
+
+
+def start_ray(nodes: int, joined: str | None = None) -> Any:
     """One Ray for every run (logical CPUs: the runs take turns), which evogan joins:
-    one node, or a ``Cluster`` of ``nodes`` one-CPU nodes and a head without CPUs.
-    Workers at normal priority, as in the local Ray that evogan starts itself."""
+    one node, a ``Cluster`` of ``nodes`` nodes and a head without CPUs, or (``joined``)
+    such a cluster across network namespaces, already up. Workers at normal priority,
+    as in the local Ray that evogan starts itself."""
     import ray
 
+    if joined:
+        ray.init(address=joined, log_to_driver=False, configure_logging=False)
+        netns.wait_for_nodes(ray, nodes)
+        return None
     quiet = {"include_dashboard": False, "_system_config": {"worker_niceness": 0}}
     if not nodes:
         ray.init(
@@ -462,11 +504,13 @@ def groups(
     return found
 
 
-def network(rows: list[dict[str, Any]], population: int) -> list[dict[str, Any]]:
+def network(
+    rows: list[dict[str, Any]], population: int, bandwidth: float = BANDWIDTH
+) -> list[dict[str, Any]]:
     """The model's network term against the cluster: per Ray row, the bytes moved
     between nodes per generation, the seconds beyond the busiest actor's work (sending,
     waiting; islands: all the driver waits beyond it), the rate that implies, and what
-    the model charges for the same bytes at ``BANDWIDTH``."""
+    the model charges for the same bytes at ``bandwidth`` (bytes/s)."""
     found = []
     for row in rows:
         if not row["backend"].startswith("ray"):
@@ -478,7 +522,7 @@ def network(rows: list[dict[str, Any]], population: int) -> list[dict[str, Any]]
         found.append({"backend": row["backend"], "bytes_per_generation": moved,
                       "seconds_beyond_actor": beyond,
                       "implied_bytes_per_s": moved / beyond if beyond > 0 else None,
-                      "model_seconds_at_bandwidth": moved / BANDWIDTH})  # fmt: skip
+                      "model_seconds_at_bandwidth": moved / bandwidth})  # fmt: skip
     return found
 
 
