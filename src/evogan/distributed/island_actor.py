@@ -32,7 +32,7 @@ from evogan.memory import keep_freed_memory
 from evogan.schedule import RunClock
 from evogan.streams import Streams
 from evogan.trainers import Trainer
-from evogan.trainers.islands import Migrants, Migration
+from evogan.trainers.migration import Migrants, Migration
 
 Key = tuple[int, int]  # (adoption, events played since it): where an island's state stands
 
