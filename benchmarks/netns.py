@@ -55,7 +55,9 @@ def sh(*command: str, namespace: str | None = None, env: dict[str, str] | None =
 def run_inside(nodes: int, mbit: int, argv: list[str], *, cpus: int, store_bytes: int) -> int:
     """Run ``argv`` (this Python) beside the head of a cluster of ``nodes`` nodes of
     ``cpus`` CPUs across a link capped at ``mbit`` Mbit/s (0: uncapped), with
-    ``--joined ADDRESS`` added; its exit status. Everything is removed afterwards."""
+    ``--joined ADDRESS`` added; its exit status. Everything is removed afterwards,
+    also when this process is told to stop (SIGTERM, as ``timeout`` sends)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     with capped_cluster(nodes, mbit, cpus=cpus, store_bytes=store_bytes) as (address, env):
         line = ["ip", "netns", "exec", NAMESPACES[0], sys.executable, *argv, "--joined", address]
         return subprocess.run(line, env=env).returncode
