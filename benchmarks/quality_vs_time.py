@@ -40,6 +40,7 @@ GA_BASIS = {"trainer": "ga", "mutation_sigma": 0.3, "sigma_schedule": "exponenti
             "sigma_decay": 0.997, "sigma_min": 0.05}  # fmt: skip
 # The mnist preset before issue 13: constant steps, the critic unchecked, the last mean.
 MNIST_V1 = {
+    "es_adapt": "none",
     "es_sigma_final": None,
     "es_lr_final": None,
     "es_beta1": 0.9,
@@ -139,7 +140,9 @@ METHODS |= {
                        ("set", {"population": 200, "samples_per_agent": 4})],
     # built, not yet measured on MNIST: per-gene sigmas (PGPE), and ClipUp with the speed
     # Adam's steps have (about 0.75 lr sqrt(genes): lr 8 -> 0.8, speed 2 lr)
+    # PGPE is the preset's since quality_pgpe (2026-12-02); the probes above ran without it
     "mnist-pgpe": [("preset", {"name": "mnist"}), ("set", {"es_adapt": "pgpe"})],
+    "mnist-no-pgpe": [("preset", {"name": "mnist"}), ("set", {"es_adapt": "none"})],
     "mnist-pgpe-pop100x8": [("preset", {"name": "mnist"}), ("set", {
         "es_adapt": "pgpe", "population": 100, "samples_per_agent": 8})],
     "mnist-clipup": [("preset", {"name": "mnist"}),
