@@ -313,7 +313,8 @@ class Config:
         bounds="[0, 4294967295]",  # torch takes 64 bits; Streams multiplies it by 1000
     )
     device: str = option(
-        "run", "cpu", "where the tensors live", choices=("cpu", "cuda"), resume=True
+        "run", "cpu", "where the tensors live (auto: cuda when one is available, else cpu)",
+        choices=("cpu", "cuda", "auto"), resume=True,
     )
     threads: int | None = option(
         "run", None,

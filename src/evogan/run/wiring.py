@@ -229,6 +229,9 @@ def choose_threads(threads: int | None, image_size: int) -> int:
 
 
 def resolve_device(name: str) -> torch.device:
+    """``--device``: ``auto`` takes the GPU when there is one, so one config fits both."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
         raise EvoganError("--device cuda: no CUDA device is available on this machine")
     return torch.device(name)
