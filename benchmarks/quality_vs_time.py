@@ -147,6 +147,13 @@ METHODS |= {
         "es_adapt": "pgpe", "population": 100, "samples_per_agent": 8})],
     "mnist-clipup": [("preset", {"name": "mnist"}),
                      ("set", {"es_optimizer": "clipup", "es_lr": 8.0, "es_lr_final": 0.8})],
+    # the family, not the search: the same MLP on the training images' principal components
+    # instead of cosine waves (2026-12-02)
+    "mnist-pca": [("preset", {"name": "mnist"}), ("set", {"generator": "pca"})],
+    "mnist-pca-hidden64": [("preset", {"name": "mnist"}),
+                           ("set", {"generator": "pca", "hidden": 64})],
+    "mnist-pca144": [("preset", {"name": "mnist"}),
+                     ("set", {"generator": "pca", "components": 144})],
 }  # fmt: skip
 # --smoke: the generation-judged path with the kept generator, in seconds
 SMOKE = {"methods": ["es-annealed"], "seeds": [0], "generations": 4, "generation_marks": [2],

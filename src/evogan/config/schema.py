@@ -52,7 +52,7 @@ class Config:
     )
     hidden: int = option(
         "generator", 32,
-        "hidden units of the mlp (when --network is not given) and basis generators; "
+        "hidden units of the mlp (when --network is not given), basis and pca generators; "
         "frozen: the rank of its first layer",
         bounds=COUNT,
     )
@@ -61,6 +61,10 @@ class Config:
     )
     basis_size: int = option(
         "generator", 8, "basis generator: k x k lowest cosine frequencies", bounds=COUNT
+    )
+    components: int = option(
+        "generator", 64, "pca generator: leading principal components of the training images",
+        bounds=COUNT,
     )
     dcgan_channels: int | None = option(
         "generator", None,

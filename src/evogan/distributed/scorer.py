@@ -76,6 +76,7 @@ class WorkerSpec:
     disc_dropout: float
     disc_minibatch_group: int = 0
     threads: int = 1
+    generator_state: dict[str, torch.Tensor] = field(default_factory=dict)  # fit_to's buffers
     rebuild: Rebuild | None = field(default=None, compare=False)  # the trainer's, if it has one
 
 
@@ -124,6 +125,7 @@ class ShardWorker:
         torch.set_num_threads(spec.threads)
         keep_freed_memory()  # the actor's own process: its scoring buffers stay mapped
         model = build_generator(spec.generator)
+        model.load_state_dict(model.state_dict() | spec.generator_state)
         self.local = LocalScorer(model, GenomeLayout.of(model))
         critic = build_discriminator(
             spec.image_size,

@@ -42,12 +42,21 @@ class GeneratorSpec:
     genome_dim: int = 1000  # subspace: genes, i.e. dimension of the searched subspace
     subspace_seed: int = 0  # subspace: seed of the fixed init theta0 and projection P
     mixture: int = 0  # > 1: a mixture of this many generators; latent_dim counts the chooser
+    components: int = 64  # pca: principal components of the training images
 
 
 class Generator(nn.Module):
     """Base class: a latent batch in, a [-1, 1] image batch out."""
 
     spec: GeneratorSpec
+
+    def fit_to(self, images: torch.Tensor) -> None:
+        """Set what the training images ``[N, 1, H, W]`` fix; most families have nothing."""
+
+    def fixed_state(self) -> dict[str, torch.Tensor]:
+        """The persistent buffers: what ``fit_to`` set, which a copy built from the spec lacks."""
+        genes = {name for name, _ in self.named_parameters()}
+        return {k: v for k, v in self.state_dict().items() if k not in genes}
 
     def init_std(self, name: str, param: torch.Tensor) -> float:
         """Spread of a fresh random value of this parameter (initialisation and reset mutation)."""

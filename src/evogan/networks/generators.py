@@ -16,6 +16,8 @@ search in any reasonable time, so evogan's default generators are small
   subspace of its weights around a fixed init (``subspace.py``).
 - ``frozen``: that DCGAN fixed at a random init, steered by a low-rank first
   layer, per-channel scales and shifts and an evolved output layer (``frozen.py``).
+- ``pca``: the basis generator on the training images' principal components
+  instead of cosines (``pca.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from evogan.networks.base import BACKGROUND_OFFSET, Generator, GeneratorSpec
 from evogan.networks.dcgan import DCGANGenerator
 from evogan.networks.frozen import FrozenGenerator
 from evogan.networks.mixture import MixtureGenerator
+from evogan.networks.pca import PCAGenerator
 from evogan.networks.spec import ACTIVATIONS, parse_network, to_pixels
 from evogan.networks.subspace import SubspaceGenerator
 
@@ -111,6 +114,7 @@ GENERATORS: dict[str, Callable[[GeneratorSpec], Generator]] = {
     "dcgan": DCGANGenerator,
     "subspace": SubspaceGenerator,
     "frozen": FrozenGenerator,
+    "pca": PCAGenerator,
 }
 
 
@@ -135,6 +139,11 @@ def build_generator(spec: GeneratorSpec) -> Generator:
         raise EvoganError(f"dcgan_channels must be at least 2, got {spec.dcgan_channels}")
     if spec.kind == "subspace" and spec.genome_dim < 1:
         raise EvoganError(f"genome_dim must be at least 1, got {spec.genome_dim}")
+    if spec.kind == "pca" and not 1 <= spec.components <= spec.image_size**2:
+        raise EvoganError(
+            f"components must be in [1, {spec.image_size**2}] (the pixels of an image), "
+            f"got {spec.components}"
+        )
     if spec.kind == "basis" and not 1 <= spec.basis_size <= spec.image_size:
         raise EvoganError(f"basis_size must be in [1, {spec.image_size}], got {spec.basis_size}")
     return GENERATORS[spec.kind](spec)

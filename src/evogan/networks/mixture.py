@@ -31,6 +31,14 @@ class MixtureGenerator(Generator):
         # log mixture weights; a parameter so that it is saved with the weights, never trained
         self.log_weights = nn.Parameter(torch.zeros(spec.mixture), requires_grad=False)
 
+    def fit_to(self, images: torch.Tensor) -> None:
+        """Fit one component and give the others its fixed parts: they share one basis."""
+        first, *others = self.components
+        assert isinstance(first, Generator)
+        first.fit_to(images)
+        for component in others:
+            component.load_state_dict(component.state_dict() | first.fixed_state())
+
     @property
     def weights(self) -> torch.Tensor:
         """``[K]`` mixture weights, summing to 1."""

@@ -77,6 +77,7 @@ def mixture_of(run: Evolution, genomes: torch.Tensor) -> MixtureGenerator:
     mixture = build_generator(spec)
     assert isinstance(mixture, MixtureGenerator)
     for component, genome in zip(mixture.components, genomes, strict=True):
+        component.load_state_dict(component.state_dict() | run.parts.model.fixed_state())
         load_genome(component, run.parts.layout, genome)  # type: ignore[arg-type]
     return mixture.eval()
 

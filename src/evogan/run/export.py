@@ -30,6 +30,7 @@ CORRUPT = (
 
 def save_generator(generator: Generator, directory: Path) -> Path:
     weights = {name: p.detach().contiguous().cpu() for name, p in generator.named_parameters()}
+    weights |= {name: b.contiguous().cpu() for name, b in generator.fixed_state().items()}
     path = directory / WEIGHTS
     save_file(weights, str(path.with_suffix(".tmp")))
     os.replace(path.with_suffix(".tmp"), path)

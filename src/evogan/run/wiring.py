@@ -60,6 +60,7 @@ class Components:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             model = build_generator(spec).to(device)
+            model.fit_to(data.images.to(device))  # the pca family's basis; others: nothing
             critic = build_critic(config, data.image_size, device)
             dropout_rng = torch.get_rng_state()  # the critic's dropout continues from here
         layout = GenomeLayout.of(model)
@@ -180,6 +181,7 @@ def build_scorer(
         config.disc_filters,
         config.disc_dropout,
         disc_minibatch_group=config.disc_minibatch_group,
+        generator_state=model.fixed_state(),
         rebuild=rebuild,
     )
     workers = config.ray_workers or os.cpu_count() or 1
@@ -210,6 +212,7 @@ def generator_spec(config: Config, image_size: int) -> GeneratorSpec:
         init=config.init,
         dcgan_channels=channels,
         genome_dim=config.genome_dim,
+        components=config.components,
         subspace_seed=config.seed,  # theta0 and P: export rebuilds them from generator.json
     )
 
