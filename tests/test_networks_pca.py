@@ -5,7 +5,7 @@ import math
 
 import pytest
 import torch
-from conftest import TINY, make_generator
+from conftest import MNIST_DIR, TINY, make_generator
 
 from evogan.config import Config
 from evogan.distributed.scorer import ShardWorker, WorkerSpec
@@ -133,3 +133,23 @@ def test_a_resumed_pca_run_equals_the_straight_one(tmp_path):
     resumed = evolve_run(resume(tmp_path / "b", {"generations": 4}), [RunDirectory(tmp_path / "b")])
     assert torch.equal(resumed.evolution.state.mean, straight.evolution.state.mean)
     assert torch.equal(resumed.evolution.parts.model.basis, straight.evolution.parts.model.basis)
+
+
+@pytest.mark.skipif(not MNIST_DIR.is_dir(), reason=f"no shared MNIST at {MNIST_DIR}")
+def test_the_mnist_preset_draws_from_eigen_digits_of_its_training_images():
+    """The preset on 500 real MNIST images: the basis is theirs, and the mean image (a
+    zero genome's drawing) is background at the corners and grey at the centre."""
+    from evogan.config import build_config, load_preset
+
+    config = build_config(
+        ("preset", load_preset("mnist")),
+        ("test", {"data_dir": str(MNIST_DIR), "subset": "0:500", "population": 4,
+                  "samples_per_agent": 2, "keep_best": 0.0, "progress": False}),
+    )  # fmt: skip
+    run = Evolution.start(config)
+    model = run.parts.model
+    mean, basis = principal_components(run.parts.data.images, 64)
+    assert model.spec.kind == "pca" and run.parts.layout.size == 2656
+    assert torch.equal(model.basis, basis) and torch.equal(model.mean, mean)
+    average = torch.tanh(mean).reshape(28, 28)
+    assert average[0, 0] < -0.95 and average[14, 14] > average[0, 0] + 0.5
