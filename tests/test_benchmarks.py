@@ -79,7 +79,7 @@ QUALITY = ("eval/fid", "eval/class_entropy", "eval/class_tvd", "eval/precision",
 
 def check_ceiling(out: Path, stdout: str) -> None:
     rows = result(out, "ceiling")["rows"]
-    families = ["mlp", "basis", "conv", "dcgan", "subspace", "frozen"]
+    families = ["mlp", "basis", "pca", "conv", "dcgan", "subspace", "frozen"]
     assert [row["family"] for row in rows] == [*families, "real training images"]
     for row in rows:
         assert_finite(row, "genes", *QUALITY)
