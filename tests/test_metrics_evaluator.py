@@ -101,6 +101,14 @@ def test_fresh_real_images_look_novel(
     assert report.class_tvd < 0.1
 
 
+def test_fid_alone_is_the_reports_fid(
+    evaluator: QualityEvaluator, digits: tuple[torch.Tensor, torch.Tensor]
+) -> None:
+    """--keep-best's cheap path: the same figure, bit for bit, without the distance matrices."""
+    for samples in (digits[0][900:1300], digits[0][:200].flip(-1)):
+        assert evaluator.fid(samples) == evaluator.evaluate(samples).fid
+
+
 def test_a_one_class_generator_is_nine_tenths_off(
     evaluator: QualityEvaluator, digits: tuple[torch.Tensor, torch.Tensor]
 ) -> None:
@@ -141,6 +149,8 @@ def test_bad_samples_raise(
 ) -> None:
     with pytest.raises(EvoganError, match=message):
         evaluator.evaluate(samples)
+    with pytest.raises(EvoganError, match=message):
+        evaluator.fid(samples)
 
 
 def test_mismatched_heldout_raises(

@@ -109,7 +109,7 @@ class BestKeeper:
 
     def fid_of(self, images: torch.Tensor) -> float:
         started = time.perf_counter()
-        fid = self.evaluator.evaluate(images.cpu()).fid
+        fid = self.evaluator.fid(images.cpu())
         self.judge_seconds += time.perf_counter() - started
         return fid
 

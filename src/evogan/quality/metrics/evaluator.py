@@ -112,7 +112,14 @@ class QualityEvaluator:
         """All quality figures of ``samples`` [N, 1, H, W] in [-1, 1]; N must exceed k."""
         return self._evaluate(samples, self._heldout)
 
-    def _evaluate(self, samples: Tensor, real: _RealSet) -> QualityReport:
+    def fid(self, samples: Tensor) -> float:
+        """FID alone: one classifier pass, no distance matrices (what ``--keep-best`` needs)."""
+        self._check(samples)
+        return frechet_distance_from_stats(
+            *gaussian_stats(features(self.model, samples)), *self._heldout.stats
+        )
+
+    def _check(self, samples: Tensor) -> None:
         check_images(samples, "samples")
         if samples.shape[1:] != self._train_images.shape[1:]:
             raise EvoganError(
@@ -121,6 +128,9 @@ class QualityEvaluator:
             )
         if samples.shape[0] <= self.k:
             raise EvoganError(f"need more than k={self.k} samples, got {samples.shape[0]}")
+
+    def _evaluate(self, samples: Tensor, real: _RealSet) -> QualityReport:
+        self._check(samples)
         feats = features(self.model, samples)
         probs = head_probabilities(self.model, feats)
         histogram = class_histogram(probs)
