@@ -1,7 +1,8 @@
 """`make bench`: every benchmark in turn, then the tables of BENCHMARKS.md.
 
-Takes about 2.5 hours on 2 cores (the quality runs dominate: 15 runs of 10
-minutes, two at a time).
+Takes about 2.75 hours on 2 cores (the quality runs dominate: 15 runs of 10
+minutes, two at a time; keep_best_judge.py's two 6,000-generation runs, side by
+side, add about 15 minutes).
 
 ``--smoke`` runs every script's smoke mode instead (seconds each), writing into
 ``--out`` (a temporary folder by default), and report.py renders those results:
@@ -28,6 +29,7 @@ SCRIPTS = [
     "ray_overhead.py",
     "quality_vs_time.py",
     "digits_sweep.py",
+    "keep_best_judge.py",
     "report.py",
 ]
 NO_SMOKE: set[str] = set()  # scripts without --smoke, skipped by run_all --smoke

@@ -169,6 +169,21 @@ def check_quality_vs_time(out: Path, stdout: str) -> None:
     assert (out / "quality_vs_time.png").is_file()
 
 
+def check_keep_best_judge(out: Path, stdout: str) -> None:
+    """Every saved genome judged by both judges; each keeper variant ranked on the plateau."""
+    (run,) = result(out, "keep_best_judge")["runs"]
+    assert [p["generation"] for p in run["points"]] == [2, 4, 6]
+    for point in run["points"]:
+        assert_finite(point, "bench/fid", "keep/fid_first", "keep/fid_second", "keep/fid_mean",
+                      "keep/fid_large", "time/fid_small_s", "time/fid_large_s",
+                      positive=True)  # fmt: skip
+    summary = run["summary"]
+    assert summary["plateau_genomes"] == 3
+    assert_finite(summary, "keep/noise_sd", "time/fid_small_s", "time/fid_large_s")
+    for variant in ("first", "second", "mean", "large"):
+        assert -1 <= summary[f"spearman/{variant}"] <= 1
+
+
 def check_run_all(out: Path, stdout: str) -> None:
     """--smoke reaches the scripts, and report.py renders this run's results."""
     names = sorted(path.name for path in out.iterdir())
@@ -190,6 +205,7 @@ CHECKS: dict[str, tuple[list[str], Check]] = {
     "throughput.py": ([], check_throughput),
     "hybrid_cost.py": ([], check_hybrid_cost),
     "quality_vs_time.py": ([], check_quality_vs_time),
+    "keep_best_judge.py": ([], check_keep_best_judge),
     # two cheap scripts: the runs above cover the rest
     "run_all.py": (["--only", "hybrid_cost.py", "quality_vs_time.py", "report.py"], check_run_all),
 }
