@@ -167,6 +167,10 @@ METHODS |= {
                     ("set", {"generator": "pca", "components": 32})],
     "mnist-pca-pop100x8": [("preset", {"name": "mnist"}), ("set", {
         "generator": "pca", "population": 100, "samples_per_agent": 8})],
+    # a fitness term no critic can stop rewarding: minus W times the squared MMD between an
+    # agent's fakes and 128 real images in pixels (--pixel-mmd-weight; 2026-12-02)
+    **{f"mnist-pixmmd{w:g}": [("preset", {"name": "mnist"}), ("set", {"pixel_mmd_weight": w})]
+       for w in (1.0, 3.0, 10.0, 30.0)},
 }  # fmt: skip
 # --smoke: the generation-judged path with the kept generator, in seconds
 SMOKE = {"methods": ["es-annealed"], "seeds": [0], "generations": 4, "generation_marks": [2],

@@ -25,6 +25,19 @@ TINY: dict[str, Any] = {
 }
 
 
+def straight_and_resumed(config: Any, tmp_path: Path) -> tuple[Any, Any]:
+    """``config`` (4 generations) run straight, and run 2 then resumed to 4: the results."""
+    from evogan.outputs.callbacks import RunDirectory
+    from evogan.run.checkpoint import resume
+    from evogan.run.engine import Evolution, evolve_run
+
+    config = config.replace(generations=4, checkpoint_every=1)
+    straight = evolve_run(Evolution.start(config), [RunDirectory(tmp_path / "a")])
+    evolve_run(Evolution.start(config.replace(generations=2)), [RunDirectory(tmp_path / "b")])
+    resumed = evolve_run(resume(tmp_path / "b", {"generations": 4}), [RunDirectory(tmp_path / "b")])
+    return straight, resumed
+
+
 def without_time(history: list[dict[str, float]]) -> list[dict[str, float]]:
     """Metrics rows minus the wall-clock ones, which never repeat."""
     return [{k: v for k, v in row.items() if not k.startswith("time/")} for row in history]

@@ -329,12 +329,12 @@ class RebuildingScorer:
     def __init__(self, local, rebuild):
         self.local, self.rebuild, self.last = local, rebuild, None
 
-    def evaluate(self, population, latents, discriminator, lineage=None):
+    def evaluate(self, population, latents, discriminator, lineage=None, reference=None):
         if lineage is None or lineage.parent_seed is None:
             self.last = whole(population)
         else:
             self.last = self.rebuild(self.last, lineage, None)
-        return self.local.evaluate(self.last, latents, discriminator)
+        return self.local.evaluate(self.last, latents, discriminator, reference=reference)
 
     def close(self):
         pass

@@ -5,7 +5,7 @@ import math
 
 import pytest
 import torch
-from conftest import MNIST_DIR, TINY, make_generator
+from conftest import MNIST_DIR, TINY, make_generator, straight_and_resumed
 
 from evogan.config import Config
 from evogan.distributed.scorer import ShardWorker, WorkerSpec
@@ -13,9 +13,7 @@ from evogan.errors import EvoganError
 from evogan.networks import GeneratorSpec, build_generator
 from evogan.networks.generators import cosine_basis
 from evogan.networks.pca import SQUEEZE, principal_components
-from evogan.outputs.callbacks import RunDirectory
-from evogan.run.checkpoint import resume
-from evogan.run.engine import Evolution, evolve_run
+from evogan.run.engine import Evolution
 from evogan.run.export import load_generator, sample, save_generator
 
 
@@ -127,10 +125,7 @@ def test_a_ray_worker_scores_with_the_drivers_basis():
 
 
 def test_a_resumed_pca_run_equals_the_straight_one(tmp_path):
-    config = Config(**PCA, generations=4, checkpoint_every=1)
-    straight = evolve_run(Evolution.start(config), [RunDirectory(tmp_path / "a")])
-    evolve_run(Evolution.start(config.replace(generations=2)), [RunDirectory(tmp_path / "b")])
-    resumed = evolve_run(resume(tmp_path / "b", {"generations": 4}), [RunDirectory(tmp_path / "b")])
+    straight, resumed = straight_and_resumed(Config(**PCA), tmp_path)
     assert torch.equal(resumed.evolution.state.mean, straight.evolution.state.mean)
     assert torch.equal(resumed.evolution.parts.model.basis, straight.evolution.parts.model.basis)
 

@@ -32,10 +32,14 @@ def test_shards_cut_on_group_boundaries_and_cover_the_population():
         assert all(b == c for (_, b), (c, _) in itertools.pairwise(bounds))
 
 
-@pytest.mark.parametrize("transport", ["compact", "full"])
-def test_a_ray_run_equals_the_local_run_bit_for_bit(ray_session, transport):
-    local = evolve(Config(**{**RAY, "backend": "local"}), generations=4)
-    remote = evolve(Config(**RAY, ray_transport=transport), generations=4)
+@pytest.mark.parametrize(
+    ("transport", "pixel_mmd"), [("compact", 0.0), ("full", 0.0), ("compact", 2.0)]
+)
+def test_a_ray_run_equals_the_local_run_bit_for_bit(ray_session, transport, pixel_mmd):
+    """With --pixel-mmd-weight the actors also get the generation's real images."""
+    settings = {**RAY, "pixel_mmd_weight": pixel_mmd}
+    local = evolve(Config(**{**settings, "backend": "local"}), generations=4)
+    remote = evolve(Config(**settings, ray_transport=transport), generations=4)
     assert torch.equal(remote.evolution.state.population, local.evolution.state.population)
     assert torch.equal(remote.evolution.best_genome, local.evolution.best_genome)
     assert remote.history[-1]["fitness/best"] == local.history[-1]["fitness/best"]

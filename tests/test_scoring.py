@@ -17,7 +17,8 @@ def test_logits_and_spread_match_a_per_agent_loop():
     population = layout.random_population(5, rng=gen(1))
     latents = torch.randn(7, model.spec.latent_dim, generator=gen(2))
     disc = build_discriminator(8, filters=8)
-    logits, spread = LocalScorer(model, layout).evaluate(population, latents, disc)
+    logits, spread, mmd = LocalScorer(model, layout).evaluate(population, latents, disc)
+    assert mmd is None  # no reference images
     assert logits.shape == (5, 7) and spread.shape == (5,)
     for i, genome in enumerate(population):
         agent = load_genome(copy.deepcopy(model), layout, genome)
@@ -34,7 +35,7 @@ def test_spread_is_zero_for_an_agent_that_ignores_its_latent():
     first_weight = layout.segments[0]  # the weights that read z
     population[0, first_weight[0] : first_weight[1]] = 0.0
     latents = torch.randn(6, model.spec.latent_dim, generator=gen(4))
-    _, spread = LocalScorer(model, layout).evaluate(population, latents, build_discriminator(8))
+    spread = LocalScorer(model, layout).evaluate(population, latents, build_discriminator(8)).spread
     assert spread[0].item() < 1e-6  # zero up to rounding of the mean
     assert spread[1].item() > 0.01
 
@@ -45,8 +46,10 @@ def test_groups_of_agents_do_not_change_the_result(monkeypatch):
     population = layout.random_population(6, rng=gen(5))
     latents = torch.randn(4, model.spec.latent_dim, generator=gen(6))
     disc = build_discriminator(8, filters=8)
-    whole, _ = LocalScorer(model, layout).evaluate(population, latents, disc)
+    reference = torch.rand(5, 1, 8, 8, generator=gen(7)) * 2 - 1
+    whole = LocalScorer(model, layout).evaluate(population, latents, disc, reference=reference)
     monkeypatch.setattr("evogan.game.scoring.SCORING_CHUNK", 8)  # two agents per group
-    grouped, _ = LocalScorer(model, layout).evaluate(population, latents, disc)
-    torch.testing.assert_close(whole, grouped)
+    grouped = LocalScorer(model, layout).evaluate(population, latents, disc, reference=reference)
+    for a, b in zip(whole, grouped, strict=True):
+        torch.testing.assert_close(a, b)
     assert generate(model, layout, population, latents).shape == (6, 4, 1, 8, 8)

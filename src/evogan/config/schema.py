@@ -250,6 +250,13 @@ class Config:
         "(ga, es), or E-GAN's -log of the critic's gradient norm (egan)",
         bounds=NON_NEGATIVE,
     )
+    pixel_mmd_weight: float = option(
+        "critic", 0.0,
+        "ga, es: subtract this times the squared MMD between an agent's fakes and 128 real "
+        "images in pixels (Gaussian kernel) from its fitness: a term no critic can stop "
+        "rewarding, which falls only as the fakes cover the real images' variety",
+        bounds=NON_NEGATIVE,
+    )
     samples_per_agent: int = option(
         "critic", 50, "fakes per agent per generation (all agents share the latents)",
         bounds=COUNT,

@@ -41,5 +41,10 @@ def validate(config: Config) -> None:
                 f"--disc-minibatch-group {group} must divide {flag(name)} "
                 f"({getattr(config, name)}): a group is one agent's fakes"
             )
+    if config.pixel_mmd_weight and config.trainer not in ("ga", "es"):
+        raise EvoganError(
+            f"--pixel-mmd-weight works with --trainer ga or es, not {config.trainer} "
+            "(it scores its generators by its own losses)"
+        )
     if config.mixture == 1:
         raise EvoganError("--mixture 1 is the single best generator: use 0, or 2 and more")

@@ -52,7 +52,7 @@ from torch import nn
 from evogan.bred import Population, whole
 from evogan.distributed.cluster import Genomes, from_store, to_store
 from evogan.distributed.pool import ActorPool
-from evogan.game.scoring import LocalScorer, group_size
+from evogan.game.scoring import LocalScorer, Scores, group_size
 from evogan.genome import GenomeLayout
 from evogan.memory import keep_freed_memory
 from evogan.networks import GeneratorSpec, build_discriminator, build_generator
@@ -147,10 +147,11 @@ class ShardWorker:
         return str(ray.get_runtime_context().get_node_id())
 
     def evaluate(
-        self, weights: dict[str, torch.Tensor], shard: Genomes, latents: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+        self, weights: dict[str, torch.Tensor], shard: Genomes, latents: torch.Tensor,
+        reference: torch.Tensor | None = None,
+    ) -> Scores:  # fmt: skip
         self.critic.load_state_dict(weights)
-        return self.local.evaluate(from_store(shard), latents, self.critic)
+        return self.local.evaluate(from_store(shard), latents, self.critic, reference=reference)
 
     def evaluate_whole(
         self,
@@ -159,21 +160,22 @@ class ShardWorker:
         name: int | None,
         bounds: tuple[int, int],
         latents: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+        reference: torch.Tensor | None = None,
+    ) -> Scores:
         """Keep the whole population (as parents of the next) and score ``bounds`` of it."""
         whole = from_store(population)
         if name is not None:
             self.hold(name, Generation(torch.arange(len(whole)), whole))
-        return self.evaluate(weights, whole[bounds[0] : bounds[1]], latents)
+        return self.evaluate(weights, whole[bounds[0] : bounds[1]], latents, reference)
 
     def evaluate_bred(
         self, weights: dict[str, torch.Tensor], lineage: Any, bounds: tuple[int, int],
-        latents: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor] | None:  # fmt: skip
+        latents: torch.Tensor, reference: torch.Tensor | None = None,
+    ) -> Scores | None:  # fmt: skip
         """Breed ``bounds`` of the generation ``lineage`` describes and score them; None
         when the last generation is not held here."""
         shard = self.breed(lineage, torch.arange(*bounds))
-        return None if shard is None else self.evaluate(weights, shard, latents)
+        return None if shard is None else self.evaluate(weights, shard, latents, reference)
 
     def breed(self, lineage: Any, rows: torch.Tensor) -> torch.Tensor | None:
         """Rows ``rows`` of the generation ``lineage`` describes, kept with the parents
@@ -272,17 +274,18 @@ class RayScorer(ActorPool):
         latents: torch.Tensor,
         discriminator: nn.Module,
         lineage: Any = None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+        reference: torch.Tensor | None = None,
+    ) -> Scores:
         """Score a shard per actor; a lost actor's shard is scored again on another."""
         self.start()
         self.admit(0)  # the shards are cut for the actors there are now
         weights = self.ray.put({k: v.detach().cpu() for k, v in discriminator.state_dict().items()})
         bounds = shard_bounds(len(population), len(self.actors), group_size(latents.shape[0]))
-        payload = Payload(self, weights, population, latents.cpu(), lineage)
+        reference = None if reference is None else reference.cpu()
+        payload = Payload(self, weights, population, latents.cpu(), lineage, reference)
         results = self.run(bounds, payload.send)
         self.sent.append(payload.bytes)
-        logits, spreads = zip(*results, strict=True)
-        return torch.cat(logits), torch.cat(spreads)
+        return Scores.join([Scores(*result) for result in results])
 
 
 class Payload:
@@ -292,9 +295,10 @@ class Payload:
 
     def __init__(
         self, owner: RayScorer, weights: Any, population: Population,
-        latents: torch.Tensor, lineage: Any,
+        latents: torch.Tensor, lineage: Any, reference: torch.Tensor | None = None,
     ) -> None:  # fmt: skip
         self.ray, self.weights, self.latents = owner.ray, weights, latents
+        self.reference = reference  # real images for the pixel MMD, or None
         self.agents = population
         self.genomes: torch.Tensor | None = None  # bred whole only if an actor needs it
         self.lineage = lineage if owner.rebuilds else None
@@ -309,17 +313,22 @@ class Payload:
         if self.lineage is not None and not whole and self.lineage.parent_seed is not None:
             self.bytes += len(pickle.dumps(self.lineage))
             return actor.evaluate_bred.remote(
-                self.weights, self.put("lineage"), bounds, self.latents
+                self.weights, self.put("lineage"), bounds, self.latents, self.shared_reference
             )
         if self.lineage is not None:  # no parents on the actor: the whole population, once
             self.bytes += self.population.nbytes
             whole_ref = self.put("population", to_store(self.population))
             return actor.evaluate_whole.remote(
-                self.weights, whole_ref, self.name, bounds, self.latents
+                self.weights, whole_ref, self.name, bounds, self.latents, self.shared_reference
             )
         self.bytes += self.population[start:stop].nbytes
         shard = self.put(f"shard {start}", to_store(self.population[start:stop]))
-        return actor.evaluate.remote(self.weights, shard, self.latents)
+        return actor.evaluate.remote(self.weights, shard, self.latents, self.shared_reference)
+
+    @property
+    def shared_reference(self) -> Any:
+        """The reference images in the object store (put once), or None."""
+        return None if self.reference is None else self.put("reference")
 
     @property
     def population(self) -> torch.Tensor:

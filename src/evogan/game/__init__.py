@@ -5,6 +5,6 @@ The trainers never know where their agents are scored: a backend splits the
 population into pieces and reassembles the logits by piece index.
 """
 
-from evogan.game.scoring import LocalScorer, Scorer
+from evogan.game.scoring import LocalScorer, Scorer, Scores
 
-__all__ = ["LocalScorer", "Scorer"]
+__all__ = ["LocalScorer", "Scorer", "Scores"]

@@ -23,6 +23,7 @@ from evogan.schedule import RunClock, linear_to_zero
 from evogan.streams import Streams
 
 FEW_AGENTS = 8  # a population at most disc_batch / this draws whole batches per agent
+PIXEL_MMD_REALS = 128  # real images each generation's pixel MMD compares against
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Arena:
     disc_steps: int  # critic updates per generation
     disc_batch: int  # real and fake images per critic update
     diversity_weight: float
+    pixel_mmd_weight: float = 0.0  # minus this times the squared pixel MMD to real images
     on_features: bool = False  # the fitness compares critic features, not logits
     instance_noise: float = 0.0  # std of the noise on the critic's inputs at progress 0
     sees_returned: bool = False  # part of the critic's fakes from the returned genome
@@ -119,18 +121,27 @@ class Arena:
         ``lineage`` (how the trainer bred ``population``) goes to the evaluator."""
         latents = self.latents(self.samples_per_agent, rng=streams.latents)
         judge = self.critic.features if self.on_features else self.critic.model
-        fake_out, spread = self.scorer.evaluate(population, latents, judge, lineage)
         reals = self.real_batch(self.samples_per_agent, streams)
+        reference = self.real_batch(PIXEL_MMD_REALS, streams) if self.pixel_mmd_weight else None
+        scores = self.scorer.evaluate(population, latents, judge, lineage, reference=reference)
         real_out = score(judge, reals)
         real_logits = real_out if not self.on_features else self.critic.logits(reals)
-        fitness = self.fitness(fake_out, real_out) + self.diversity_weight * spread
-        fitness, broken = worst_for_nonfinite(fitness)
+        fitness = self.fitness(scores.outputs, real_out) + self.diversity_weight * scores.spread
         metrics = {
             "disc/real_logit": real_logits.mean().item(),
-            "fitness/spread": spread[torch.isfinite(spread)].mean().nan_to_num().item(),
-            "fitness/nonfinite": float(broken),
+            "fitness/spread": finite_mean(scores.spread),
         }
-        return fitness, metrics
+        if scores.pixel_mmd is not None:
+            fitness = fitness - self.pixel_mmd_weight * scores.pixel_mmd
+            metrics["fitness/pixel_mmd"] = finite_mean(scores.pixel_mmd)
+        fitness, broken = worst_for_nonfinite(fitness)
+        return fitness, metrics | {"fitness/nonfinite": float(broken)}
+
+
+def finite_mean(values: torch.Tensor) -> float:
+    """The mean of the finite ``values`` (0 if none is): a metric that a broken agent
+    cannot turn into NaN."""
+    return values[torch.isfinite(values)].mean().nan_to_num().item()
 
 
 def worst_for_nonfinite(fitness: torch.Tensor) -> tuple[torch.Tensor, int]:

@@ -74,12 +74,26 @@ def mmd_fitness(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     term leaves out each sample's kernel with itself (the unbiased estimate).
     """
     pop, samples, _ = fake.shape
-    width = torch.cdist(real, real).square().sum() / max(len(real) * (len(real) - 1), 1)
-    width = width.clamp_min(1e-12)
+    width = kernel_width(real)
     fake_fake = torch.exp(-torch.cdist(fake, fake).square() / width)
     fake_real = torch.exp(-torch.cdist(fake, real.expand(pop, *real.shape)).square() / width)
     within = (fake_fake.sum(dim=(1, 2)) - samples) / max(samples * (samples - 1), 1)
     return -(within - 2 * fake_real.mean(dim=(1, 2)))
+
+
+def kernel_width(real: torch.Tensor) -> torch.Tensor:
+    """The Gaussian kernel's width for ``[R, F]`` reals: their mean squared distance."""
+    width = torch.cdist(real, real).square().sum() / max(len(real) * (len(real) - 1), 1)
+    return width.clamp_min(1e-12)
+
+
+def squared_mmd(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """``[pop, S, F]`` fakes, ``[R, F]`` reals -> ``[pop]`` unbiased squared MMD (>= 0 up
+    to noise): ``mmd_fitness`` with the real-real term put back."""
+    count = len(real)
+    real_real = torch.exp(-torch.cdist(real, real).square() / kernel_width(real))
+    within_real = (real_real.sum() - count) / max(count * (count - 1), 1)
+    return within_real - mmd_fitness(fake, real)
 
 
 FITNESS: dict[str, FitnessFn] = {

@@ -83,6 +83,7 @@ class Components:
             disc_steps=config.disc_steps,
             disc_batch=config.disc_batch,
             diversity_weight=config.diversity_weight,
+            pixel_mmd_weight=config.pixel_mmd_weight,
             on_features=config.fitness in ON_FEATURES,
             instance_noise=config.disc_noise,
             sees_returned=config.disc_sees_returned,
