@@ -221,9 +221,9 @@ class Timed:
         self.evaluating: list[float] = []
         inner = self.evaluator.evaluate
 
-        def timed(*args: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
             began = time.perf_counter()
-            result = inner(*args)
+            result = inner(*args, **kwargs)
             self.evaluating.append(time.perf_counter() - began)
             PHASES["scoring"] += self.evaluating[-1]  # islands: one call per island
             return result
