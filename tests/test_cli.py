@@ -345,10 +345,11 @@ def test_ctrl_c_stops_cleanly_saves_and_resumes(tmp_path):
         ],
         ["--trainer", "es", "--generator", "frozen", "--dcgan-channels", "4"],
         ["--trainer", "es", "--generator", "pca", "--components", "12"],
+        ["--trainer", "es", "--generator", "mppca", "--components", "12", "--clusters", "5"],
         ["--trainer", "gradient", "--generator", "dcgan", "--dcgan-channels", "4"],
         ["--trainer", "egan", "--generator", "dcgan", "--dcgan-channels", "4", "--population", "2"],
     ],
-    ids=["es", "es-subspace", "es-frozen", "es-pca", "dcgan-gradient", "egan"],
+    ids=["es", "es-subspace", "es-frozen", "es-pca", "es-mppca", "dcgan-gradient", "egan"],
 )
 def test_every_trainer_and_family_trains_and_samples(tmp_path, options):
     args = [*TINY_ARGS, *options]  # later flags win: egan's --population 2

@@ -63,8 +63,13 @@ class Config:
         "generator", 8, "basis generator: k x k lowest cosine frequencies", bounds=COUNT
     )
     components: int = option(
-        "generator", 64, "pca generator: leading principal components of the training images",
+        "generator", 64,
+        "pca and mppca generators: leading principal components of the training images",
         bounds=COUNT,
+    )
+    clusters: int = option(
+        "generator", 32, "mppca generator: Gaussians in the mixture (k-means on the training "
+        "images)", bounds=COUNT,
     )
     dcgan_channels: int | None = option(
         "generator", None,

@@ -42,7 +42,8 @@ class GeneratorSpec:
     genome_dim: int = 1000  # subspace: genes, i.e. dimension of the searched subspace
     subspace_seed: int = 0  # subspace: seed of the fixed init theta0 and projection P
     mixture: int = 0  # > 1: a mixture of this many generators; latent_dim counts the chooser
-    components: int = 64  # pca: principal components of the training images
+    components: int = 64  # pca, mppca: principal components of the training images
+    clusters: int = 32  # mppca: Gaussians in the mixture
 
 
 class Generator(nn.Module):

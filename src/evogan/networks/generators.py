@@ -18,6 +18,8 @@ search in any reasonable time, so evogan's default generators are small
   layer, per-channel scales and shifts and an evolved output layer (``frozen.py``).
 - ``pca``: the basis generator on the training images' principal components
   instead of cosines (``pca.py``).
+- ``mppca``: a mixture of Gaussians in those components, fitted to the
+  training images by k-means and evolved as offsets from the fit (``mppca.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from evogan.networks.base import BACKGROUND_OFFSET, Generator, GeneratorSpec
 from evogan.networks.dcgan import DCGANGenerator
 from evogan.networks.frozen import FrozenGenerator
 from evogan.networks.mixture import MixtureGenerator
+from evogan.networks.mppca import MPPCAGenerator
 from evogan.networks.pca import PCAGenerator
 from evogan.networks.spec import ACTIVATIONS, parse_network, to_pixels
 from evogan.networks.subspace import SubspaceGenerator
@@ -115,6 +118,7 @@ GENERATORS: dict[str, Callable[[GeneratorSpec], Generator]] = {
     "subspace": SubspaceGenerator,
     "frozen": FrozenGenerator,
     "pca": PCAGenerator,
+    "mppca": MPPCAGenerator,
 }
 
 
@@ -139,10 +143,16 @@ def build_generator(spec: GeneratorSpec) -> Generator:
         raise EvoganError(f"dcgan_channels must be at least 2, got {spec.dcgan_channels}")
     if spec.kind == "subspace" and spec.genome_dim < 1:
         raise EvoganError(f"genome_dim must be at least 1, got {spec.genome_dim}")
-    if spec.kind == "pca" and not 1 <= spec.components <= spec.image_size**2:
+    if spec.kind in ("pca", "mppca") and not 1 <= spec.components <= spec.image_size**2:
         raise EvoganError(
             f"components must be in [1, {spec.image_size**2}] (the pixels of an image), "
             f"got {spec.components}"
+        )
+    if spec.kind == "mppca" and not 2 <= spec.latent_dim <= spec.components + 1:
+        raise EvoganError(
+            f"generator mppca: latent_dim must be in [2, {spec.components + 1}] (one coordinate "
+            f"picks the cluster, the others move along the cluster's directions among the "
+            f"{spec.components} components), got {spec.latent_dim}"
         )
     if spec.kind == "basis" and not 1 <= spec.basis_size <= spec.image_size:
         raise EvoganError(f"basis_size must be in [1, {spec.image_size}], got {spec.basis_size}")

@@ -214,6 +214,7 @@ def generator_spec(config: Config, image_size: int) -> GeneratorSpec:
         dcgan_channels=channels,
         genome_dim=config.genome_dim,
         components=config.components,
+        clusters=config.clusters,
         subspace_seed=config.seed,  # theta0 and P: export rebuilds them from generator.json
     )
 
