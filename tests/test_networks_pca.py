@@ -131,14 +131,16 @@ def test_a_resumed_pca_run_equals_the_straight_one(tmp_path):
 
 
 @pytest.mark.skipif(not MNIST_DIR.is_dir(), reason=f"no shared MNIST at {MNIST_DIR}")
-def test_the_mnist_preset_draws_from_eigen_digits_of_its_training_images():
-    """The preset on 500 real MNIST images: the basis is theirs, and the mean image (a
-    zero genome's drawing) is background at the corners and grey at the centre."""
+def test_the_pca_family_draws_from_eigen_digits_of_its_training_images():
+    """The mnist preset with the pca family on 500 real MNIST images: the basis is theirs,
+    and the mean image (a zero genome's drawing) is background at the corners and grey at
+    the centre."""
     from evogan.config import build_config, load_preset
 
     config = build_config(
         ("preset", load_preset("mnist")),
-        ("test", {"data_dir": str(MNIST_DIR), "subset": "0:500", "population": 4,
+        ("test", {"data_dir": str(MNIST_DIR), "subset": "0:500", "generator": "pca",
+                  "population": 4,
                   "samples_per_agent": 2, "keep_best": 0.0, "progress": False}),
     )  # fmt: skip
     run = Evolution.start(config)
