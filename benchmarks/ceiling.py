@@ -35,7 +35,7 @@ SMOKE_DATA = {"dataset": "digits", "subset": f"0:{IMAGES}"}
 FAMILIES: dict[str, dict[str, Any]] = {
     "mlp": {"generator": "mlp", "latent_dim": 16, "hidden": 32},
     "basis": {"preset": "mnist", "generator": "basis"},
-    "pca": {"preset": "mnist"},
+    "pca": {"preset": "mnist", "generator": "pca"},
     "conv": {"generator": "conv", "latent_dim": 16, "channels": 8},
     "dcgan": {"generator": "dcgan", "latent_dim": 64},
     "subspace": {"generator": "subspace", "latent_dim": 16},

@@ -30,6 +30,7 @@ SCRIPTS = [
     "quality_vs_time.py",
     "digits_sweep.py",
     "keep_best_judge.py",
+    "mppca_fit.py",
     "report.py",
 ]
 NO_SMOKE: set[str] = set()  # scripts without --smoke, skipped by run_all --smoke

@@ -184,6 +184,14 @@ def check_keep_best_judge(out: Path, stdout: str) -> None:
         assert -1 <= summary[f"spearman/{variant}"] <= 1
 
 
+def check_mppca_fit(out: Path, stdout: str) -> None:
+    """The fit judged by both judges, at each clusters and sharpness asked for."""
+    (row,) = result(out, "mppca_fit")["rows"]
+    assert (row["clusters"], row["sharpness"]) == (4, 1.75)
+    assert row["genes"] == 4 * 64 + 4 * 15 + 1  # the preset's sizes on 8x8 digits
+    assert_finite(row, "validation/fid", "build_s", *QUALITY, positive=True)
+
+
 def check_run_all(out: Path, stdout: str) -> None:
     """--smoke reaches the scripts, and report.py renders this run's results."""
     names = sorted(path.name for path in out.iterdir())
@@ -206,6 +214,7 @@ CHECKS: dict[str, tuple[list[str], Check]] = {
     "hybrid_cost.py": ([], check_hybrid_cost),
     "quality_vs_time.py": ([], check_quality_vs_time),
     "keep_best_judge.py": ([], check_keep_best_judge),
+    "mppca_fit.py": ([], check_mppca_fit),
     # two cheap scripts: the runs above cover the rest
     "run_all.py": (["--only", "hybrid_cost.py", "quality_vs_time.py", "report.py"], check_run_all),
 }

@@ -1,0 +1,98 @@
+"""The mppca family's fit alone, before any evolution: FID by clusters and sharpness.
+
+The mnist preset's generator starts as a mixture of probabilistic PCA fitted
+to its training images (k-means, then each cluster's directions); its genes
+are offsets from that fit. This script draws the zero genome (the fit
+itself) for each ``--clusters`` and each stroke sharpness (the factor on the
+deviation from the mean image before the ``tanh``), and judges it twice: by
+keep-best's judge, FID against the validation slice of the training images
+(MNIST 0-4999), which is where the family's SHARPEN was chosen, and by the
+benchmark's judge, FID & co. on 5,000 samples against held-out images
+5000-9999 (quality_vs_time.py's ``eval/fid``). What evolution adds is then
+quality_vs_time.py's figure minus this one.
+
+Usage: python benchmarks/mppca_fit.py [--clusters 16 32 64 128] [--sharpness 1.25 1.5 1.75 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from common import RESULTS, add_smoke_options, output_dir, write_result
+from quality_vs_time import DIGITS, MNIST, method_config
+
+SAMPLES = 5000
+SMOKE = {"clusters": [4], "sharpness": [1.75], "samples": 200}
+
+
+def judges(data: dict[str, Any], cache: Path) -> tuple[Any, Any]:
+    """The benchmark's evaluator and keep-best's (its validation slice)."""
+    from evogan.quality.evaluate import build_evaluator
+    from evogan.quality.keep_best import BestKeeper
+    from evogan.run.wiring import Components
+
+    config = method_config("mnist", 0, None, data=data).replace(keep_best=0.0)
+    bench, _ = build_evaluator(config, cache)
+    keeper = BestKeeper.build(Components.build(config).data, 60.0, SAMPLES, cache)
+    return bench, keeper.evaluator
+
+
+def fit_rows(
+    clusters: int, sharpness: list[float], samples: int, data: dict[str, Any], judged: Any
+) -> list[dict[str, Any]]:
+    from evogan.networks.mppca import SHARPEN
+    from evogan.run.wiring import Components
+
+    bench, validation = judged
+    config = method_config("mnist", 0, None, data=data).replace(keep_best=0.0, clusters=clusters)
+    started = time.perf_counter()
+    parts = Components.build(config)  # loads the images and fits the mixture
+    model = parts.model.eval()
+    build_s = time.perf_counter() - started
+    z = torch.randn(samples, parts.spec.latent_dim, generator=torch.Generator().manual_seed(0))
+    rows = []
+    for sharp in sharpness:
+        with torch.no_grad():
+            model.sharpness.fill_(math.log(sharp / SHARPEN))
+            images = model(z)
+        report = bench.evaluate(images).as_dict()
+        row = {"clusters": clusters, "sharpness": sharp, "genes": parts.layout.size,
+               "build_s": build_s, "validation/fid": validation.fid(images), **report}  # fmt: skip
+        print(f"clusters {clusters} sharpness {sharp:g}: validation FID "
+              f"{row['validation/fid']:.1f}, benchmark FID {report['eval/fid']:.1f}",
+              flush=True)  # fmt: skip
+        rows.append(row)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clusters", type=int, nargs="+", default=[16, 32, 64, 128])
+    parser.add_argument("--sharpness", type=float, nargs="+", default=[1.25, 1.5, 1.75, 2.0])
+    add_smoke_options(parser)
+    args = parser.parse_args()
+    samples = SAMPLES
+    if args.smoke:
+        args.clusters, args.sharpness, samples = (SMOKE[k] for k in ("clusters", "sharpness",
+                                                                      "samples"))  # fmt: skip
+    out = output_dir(args)
+    data, cache = (DIGITS, out / "cache") if args.smoke else (MNIST, RESULTS / "cache")
+    torch.set_num_threads(2)
+    judged = judges(data, cache)
+    rows = [row for k in args.clusters for row in fit_rows(k, args.sharpness, samples, data,
+                                                            judged)]  # fmt: skip
+    command = "python benchmarks/mppca_fit.py --clusters {} --sharpness {}".format(
+        " ".join(map(str, args.clusters)), " ".join(f"{s:g}" for s in args.sharpness)
+    )
+    command += " --smoke" if args.smoke else ""
+    write_result("mppca_fit", {"command": command, "samples": samples, "rows": rows}, out)
+
+
+if __name__ == "__main__":
+    main()
