@@ -184,3 +184,18 @@ def test_every_balancing_option_resumes_bit_identically(tmp_path, fitness, group
     assert torch.equal(
         resumed.evolution.parts.critic.replay, straight.evolution.parts.critic.replay
     )
+
+
+def adam_steps(run: Evolution) -> int:
+    state = run.parts.critic.optimizer.state_dict()["state"]
+    return int(next(iter(state.values()))["step"])
+
+
+@pytest.mark.parametrize("trainer", ["ga", "es"])
+def test_the_warmup_adds_critic_steps_to_the_first_generation_only(trainer):
+    run = Evolution.start(Config(**TINY, trainer=trainer, disc_steps=2, disc_warmup=5,
+                                 generations=2))  # fmt: skip
+    run.step()
+    assert adam_steps(run) == 7 and run.generation == 1
+    run.step()
+    assert adam_steps(run) == 9

@@ -269,6 +269,13 @@ class Config:
     disc_steps: int = option(
         "critic", 1, "discriminator gradient steps per generation", bounds=NON_NEGATIVE
     )
+    disc_warmup: int = option(
+        "critic", 0,
+        "extra discriminator steps in the first generation, before any agent is scored: "
+        "evolution starts against a critic that already tells fakes from real images (1000 "
+        "on the mnist preset: no gain, the fit's early drift is the search's own)",
+        bounds=NON_NEGATIVE,
+    )
     disc_batch: int = option(
         "critic", 64, "real and fake images per discriminator step (each)", bounds=COUNT
     )

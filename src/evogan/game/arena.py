@@ -40,6 +40,7 @@ class Arena:
     disc_batch: int  # real and fake images per critic update
     diversity_weight: float
     pixel_mmd_weight: float = 0.0  # minus this times the squared pixel MMD to real images
+    disc_warmup: int = 0  # extra critic updates in the first generation
     on_features: bool = False  # the fitness compares critic features, not logits
     instance_noise: float = 0.0  # std of the noise on the critic's inputs at progress 0
     sees_returned: bool = False  # part of the critic's fakes from the returned genome
@@ -77,14 +78,16 @@ class Arena:
     def train_critic(
         self, population: Population, streams: Streams, *, extra: torch.Tensor | None = None
     ) -> dict[str, float]:
-        """``disc_steps`` critic updates on real images against the population's fakes.
+        """``disc_steps`` critic updates on real images against the population's fakes
+        (``disc_warmup`` more in the run's first generation).
 
         ``extra`` (``[k, n]``, e.g. the ES mean) are the genomes the run returns:
         with ``sees_returned`` a share of each fake batch comes from them, so
         the critic also learns what the returned generator draws."""
         metrics: dict[str, float] = {}
         noise = linear_to_zero(self.instance_noise, self.clock.progress)
-        for _ in range(self.disc_steps):
+        warmup = self.disc_warmup if self.clock.generation == 0 else 0
+        for _ in range(self.disc_steps + warmup):
             real = self.real_batch(self.disc_batch, streams)
             fake = self.pooled_fakes(population, streams)
             if self.sees_returned and extra is not None:

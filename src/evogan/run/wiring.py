@@ -81,6 +81,7 @@ class Components:
             latent_dim=spec.latent_dim,
             samples_per_agent=config.samples_per_agent,
             disc_steps=config.disc_steps,
+            disc_warmup=config.disc_warmup,
             disc_batch=config.disc_batch,
             diversity_weight=config.diversity_weight,
             pixel_mmd_weight=config.pixel_mmd_weight,

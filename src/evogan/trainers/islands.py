@@ -205,7 +205,7 @@ class IslandsTrainer(Trainer):
         if self.shared_critic:
             returned = torch.stack([genome for genome, _ in self.island_bests(state)])
             critic_metrics = arena.train_critic(state.population, streams, extra=returned)
-            arena = dataclasses.replace(arena, disc_steps=0)
+            arena = dataclasses.replace(arena, disc_steps=0, disc_warmup=0)
         generation = state.generation + 1
         migrate = self.every > 0 and generation % self.every == 0
         following, per_island = self.runner.advance(self, state, arena, streams, migrate)
