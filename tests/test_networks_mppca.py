@@ -10,7 +10,7 @@ from conftest import MNIST_DIR, TINY, make_generator, straight_and_resumed
 from evogan.config import Config
 from evogan.errors import EvoganError
 from evogan.networks.mppca import SHARPEN, cluster_directions, kmeans, project
-from evogan.networks.pca import principal_components
+from evogan.networks.pca import SQUEEZE, principal_components
 from evogan.run.engine import Evolution
 from evogan.run.export import load_generator, sample, save_generator
 
@@ -123,6 +123,17 @@ def test_more_clusters_than_images_or_a_latent_wider_than_the_components_is_refu
         model.fit_to(torch.zeros(4, 1, 8, 8))
     with pytest.raises(EvoganError, match=r"latent_dim must be in \[2, 5\]"):
         make_generator("mppca", 8, latent_dim=6, components=4)
+
+
+def test_identical_images_fit_without_nans_and_draw_that_image():
+    model = make_generator("mppca", 8, latent_dim=3, components=4, clusters=2)
+    image = torch.linspace(-0.9, 0.9, 64).reshape(1, 1, 8, 8)
+    model.fit_to(image.expand(6, -1, -1, -1))
+    for value in model.fixed_state().values():
+        assert torch.isfinite(value).all()
+    drawn = model(torch.randn(3, 3, generator=torch.Generator().manual_seed(4)))
+    # the fit is pre-tanh, atanh(SQUEEZE x): drawn back, the image is SQUEEZE x
+    assert torch.allclose(drawn, SQUEEZE * image.expand(3, -1, -1, -1), atol=1e-5)
 
 
 def test_the_fit_is_exported_and_loaded_with_the_genes(tmp_path):

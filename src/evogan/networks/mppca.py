@@ -112,7 +112,8 @@ def project(images: torch.Tensor, mean: torch.Tensor, basis: torch.Tensor) -> to
     in units of each component's spread (so each has variance 1 over the fitted images)."""
     flat = torch.atanh(images.reshape(len(images), -1).double().clamp(-1, 1) * SQUEEZE)
     scaled = basis.double()
-    return (flat - mean.double()) @ scaled.T / scaled.square().sum(1)
+    # a component along which the images do not vary at all (spread 0) gives coefficient 0
+    return (flat - mean.double()) @ scaled.T / scaled.square().sum(1).clamp_min(1e-12)
 
 
 def kmeans(points: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -122,6 +123,8 @@ def kmeans(points: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     centres = points[torch.randint(len(points), (1,), generator=rng)]
     for _ in range(1, k):
         nearest = torch.cdist(points, centres).min(dim=1).values.square()
+        if nearest.sum() == 0:  # every point sits on a centre already: any will do
+            nearest = torch.ones_like(nearest)
         pick = torch.multinomial(nearest / nearest.sum(), 1, generator=rng)
         centres = torch.cat([centres, points[pick]])
     assignment = torch.cdist(points, centres).argmin(dim=1)
