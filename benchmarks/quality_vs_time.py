@@ -187,6 +187,10 @@ METHODS |= {
     # against the first population's fakes before anything is scored (no gain: the last
     # generator 89 / 60 / 53 at 100 / 1,000 / 2,000 generations against 93 / 56 / 54)
     "mnist-warmup": [("preset", {"name": "mnist"}), ("set", {"disc_warmup": 1000})],
+    # the hybrid on the fitted mixture: E-GAN's gradient steps reach every sampled
+    # cluster's genes, where the ES's 16 samples an agent move each cluster rarely
+    "egan-mppca": [("preset", {"name": "egan"}), ("set", {
+        "generator": "mppca", "latent_dim": 16, "components": 64, "clusters": 32})],
     "mnist-mppca-narrow": [("preset", {"name": "mnist"}), ("set", {
         "generator": "mppca", "es_lr": 0.1, "es_lr_final": 0.01, "es_sigma": 0.2,
         "es_sigma_final": 0.05})],

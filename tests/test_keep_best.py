@@ -76,7 +76,8 @@ def test_a_run_returns_the_kept_generator_and_reports_both(tmp_path):
     result = evolve_run(Evolution.start(config), [RunDirectory(tmp_path)])
     keeper = result.evolution.keeper
     assert keeper is not None
-    assert [h["generation"] for h in keeper.history] == [1, 2, 3, 4, 5]  # every generation
+    # the starting generator, then every generation
+    assert [h["generation"] for h in keeper.history] == [0, 1, 2, 3, 4, 5]
     confirmed = [h["confirmed_fid"] for h in keeper.history if "confirmed_fid" in h]
     assert confirmed and keeper.fid == min(confirmed)  # kept on the mean of two draws
     z = torch.randn(3, 8)
@@ -102,3 +103,29 @@ def test_the_kept_generator_survives_a_resume(tmp_path):
     assert resumed.keeper is not None and first.evolution.keeper is not None
     assert resumed.keeper.history == first.evolution.keeper.history
     assert torch.equal(resumed.keeper.genome, first.evolution.keeper.genome)
+
+
+def test_a_margin_keeps_the_kept_generator_against_a_near_tie():
+    """Kept 10; 9.6 is within 5 % of it, 9.4 beats it by more."""
+    keeper = BestKeeper(ScriptedJudge([10.0, 9.6, 9.4]), every=1.0, samples=10, margin=0.05)  # type: ignore[arg-type]
+    for generation in (0, 1, 2):
+        keeper.judge(torch.zeros(2), torch.full((3,), float(generation)), generation)
+        if generation == 1:
+            assert keeper.fid == 10.0 and keeper.generation == 0
+    assert keeper.fid == 9.4 and keeper.generation == 2
+
+
+def test_a_margin_also_gates_the_second_draw():
+    """9.8 does not beat 10 by 5 %: no second draw is made."""
+    judge = ScriptedJudge([10.0, 10.0, 9.8])
+    keeper = BestKeeper(judge, every=1.0, samples=10, confirm=True, margin=0.05)  # type: ignore[arg-type]
+    draws = []
+
+    def second() -> torch.Tensor:
+        draws.append(1)
+        return torch.ones(2)
+
+    for generation in (0, 1):
+        keeper.judge(torch.zeros(2), torch.zeros(3), generation, second)
+    assert len(draws) == 1 and keeper.fid == 10.0
+    assert keeper.history[-1].get("confirmed_fid") is None

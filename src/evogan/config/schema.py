@@ -435,6 +435,13 @@ class Config:
         "judge a generator that looks better than the kept one again on other samples, and "
         "keep it only if the mean of both judgements still beats the kept one's",
     )
+    keep_best_margin: float = option(
+        "quality", 0.0,
+        "a judged generator replaces the kept one only if its FID is lower by more than "
+        "this fraction of the kept one's (0.05: 5 %); the validation judge and a held-out "
+        "one disagree by a few FID",
+        bounds="[0, 1)",
+    )
 
     # fmt: on
 

@@ -16,7 +16,11 @@ a generator the benchmark's judge scored 257 for one it scored 276). So a
 generator that looks better is judged again on a second, independent batch
 of latents, and kept only if the mean of its two judgements still beats the
 kept one's (``--keep-best-confirm``, on by default): the kept FID is always
-such a mean, and a lucky first draw regresses in the second.
+such a mean, and a lucky first draw regresses in the second. The starting
+generator is judged before the first generation: a fitted family's fit (mppca)
+is a candidate like any other. With ``--keep-best-margin`` a candidate must beat
+the kept FID by that fraction: the validation judge and the benchmark's held-out
+judge disagree by a few FID, more than fitted generators differ by.
 
 Judging is not training: its seconds are reported (``keep/judge_s``), not
 counted against ``--time-budget``.
@@ -50,6 +54,7 @@ class BestKeeper:
     every: float
     samples: int
     confirm: bool = False  # judge a genome that looks best again on a second latent batch
+    margin: float = 0.0  # a candidate must beat the kept FID by this fraction of it
     genome: torch.Tensor | None = None  # the kept genome
     fid: float = float("inf")
     generation: int = 0
@@ -60,7 +65,13 @@ class BestKeeper:
 
     @classmethod
     def build(
-        cls, data: ImageDataset, every: float, samples: int, cache_dir: Path, confirm: bool = False
+        cls,
+        data: ImageDataset,
+        every: float,
+        samples: int,
+        cache_dir: Path,
+        confirm: bool = False,
+        margin: float = 0.0,
     ) -> BestKeeper:
         if data.labels is None:
             raise EvoganError(f"--keep-best: {data.name} has no labels to train the judge on")
@@ -76,7 +87,7 @@ class BestKeeper:
             images[: n - held], labels[: n - held], images[n - held :], labels[n - held :],
             cache_dir=cache_dir,
         )  # fmt: skip
-        return cls(evaluator, every, samples, confirm)
+        return cls(evaluator, every, samples, confirm, margin)
 
     def due(self, elapsed: float) -> bool:
         return elapsed >= self.next_at
@@ -100,10 +111,11 @@ class BestKeeper:
         fid = self.fid_of(images)
         self.last_fid = fid
         self.history.append({"generation": float(generation), "fid": fid})
-        if fid < self.fid and second is not None:
+        to_beat = self.fid * (1.0 - self.margin)
+        if fid < to_beat and second is not None:
             fid = (fid + self.fid_of(second())) / 2
             self.history[-1]["confirmed_fid"] = fid
-        if fid < self.fid:
+        if fid < to_beat:
             self.genome, self.fid, self.generation = genome.detach().clone(), fid, generation
         return fid
 

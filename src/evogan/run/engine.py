@@ -198,6 +198,8 @@ def evolve_run(run: Evolution, callbacks: Sequence[Callback] = ()) -> Result:
 def _loop(run: Evolution, callbacks: Sequence[Callback]) -> Result:
     for callback in callbacks:
         callback.on_start(run)
+    if run.keeper is not None and not run.keeper.history:
+        run.judge()  # the starting generator is a candidate too (a fitted family's fit)
     stop = stop_reason(run.config, run.generation, run.best_fitness, run.elapsed)
     with StopRequest() as ctrl_c:
         while not stop:
@@ -235,7 +237,8 @@ def build_keeper(parts: Components) -> BestKeeper | None:
     if not config.keep_best:
         return None
     return BestKeeper.build(parts.data, config.keep_best, config.keep_best_samples,
-                            default_cache_dir(), config.keep_best_confirm)  # fmt: skip
+                            default_cache_dir(), config.keep_best_confirm,
+                            config.keep_best_margin)  # fmt: skip
 
 
 def evolve(
