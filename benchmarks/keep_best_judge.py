@@ -78,10 +78,12 @@ class Snapshots:
 def judges(run: Any, cache: Path) -> tuple[Any, Any]:
     """The benchmark's evaluator (held-out images) and the keeper's (the run's validation slice)."""
     from evogan.quality.evaluate import build_evaluator
-    from evogan.quality.keep_best import BestKeeper
+    from evogan.quality.keep_best import BestKeeper, hold_out
 
     bench, _ = build_evaluator(run.config, cache)
-    return bench, BestKeeper.build(run.parts.data, 0.0, 1, cache).evaluator
+    # the run trains on all its images (keep_best 0), so this slice is one it trained on,
+    # as keep-best's was before 2026-12-07
+    return bench, BestKeeper.build(*hold_out(run.parts.data), 0.0, 1, cache).evaluator
 
 
 def judge(

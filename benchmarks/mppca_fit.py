@@ -6,7 +6,9 @@ are offsets from that fit. This script draws the zero genome (the fit
 itself) for each ``--clusters`` and each stroke sharpness (the factor on the
 deviation from the mean image before the ``tanh``), and judges it twice: by
 keep-best's judge, FID against the validation slice of the training images
-(MNIST 0-4999), which is where the family's SHARPEN was chosen, and by the
+(MNIST 4000-4999 since 2026-12-07: held out of the fit, as in a run with
+--keep-best; before, a slice of the images fitted), where the family's
+SHARPEN was chosen, and by the
 benchmark's judge, FID & co. on 5,000 samples against held-out images
 5000-9999 (quality_vs_time.py's ``eval/fid``). What evolution adds is then
 quality_vs_time.py's figure minus this one.
@@ -37,9 +39,11 @@ def judges(data: dict[str, Any], cache: Path) -> tuple[Any, Any]:
     from evogan.quality.keep_best import BestKeeper
     from evogan.run.wiring import Components
 
-    config = method_config("mnist", 0, None, data=data).replace(keep_best=0.0)
+    config = method_config("mnist", 0, None, data=data)
     bench, _ = build_evaluator(config, cache)
-    keeper = BestKeeper.build(Components.build(config).data, 60.0, SAMPLES, cache)
+    parts = Components.build(config)  # keep-best's slice, held out of the fit as in a run
+    assert parts.validation is not None
+    keeper = BestKeeper.build(parts.data, parts.validation, 60.0, SAMPLES, cache)
     return bench, keeper.evaluator
 
 
@@ -50,7 +54,7 @@ def fit_rows(
     from evogan.run.wiring import Components
 
     bench, validation = judged
-    config = method_config("mnist", 0, None, data=data).replace(keep_best=0.0, clusters=clusters)
+    config = method_config("mnist", 0, None, data=data).replace(clusters=clusters)
     started = time.perf_counter()
     parts = Components.build(config)  # loads the images and fits the mixture
     model = parts.model.eval()

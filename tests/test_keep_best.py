@@ -10,7 +10,7 @@ from evogan.config import Config
 from evogan.data import ImageDataset
 from evogan.errors import EvoganError
 from evogan.outputs.callbacks import RunDirectory
-from evogan.quality.keep_best import BestKeeper
+from evogan.quality.keep_best import BestKeeper, hold_out
 from evogan.run.checkpoint import resume
 from evogan.run.engine import Evolution, evolve, evolve_run
 
@@ -65,10 +65,14 @@ def test_the_second_draw_comes_from_other_latents():
 def test_the_keeper_needs_labels_and_enough_images():
     images = torch.zeros(400, 1, 8, 8)
     with pytest.raises(EvoganError, match="--keep-best: faces has no labels"):
-        BestKeeper.build(ImageDataset(images, None, "faces"), 1.0, 100, cache_dir=None)  # type: ignore[arg-type]
+        hold_out(ImageDataset(images, None, "faces"))
     small = ImageDataset(images[:50], torch.zeros(50, dtype=torch.long), "few")
     with pytest.raises(EvoganError, match="50 training images leave 10 for validation"):
-        BestKeeper.build(small, 1.0, 100, cache_dir=None)  # type: ignore[arg-type]
+        hold_out(small)
+    many = ImageDataset(torch.zeros(1000, 1, 8, 8), torch.arange(1000), "digits")
+    training, validation = hold_out(many)
+    assert torch.equal(training.labels, torch.arange(800))
+    assert torch.equal(validation.labels, torch.arange(800, 1000))
 
 
 def test_a_run_returns_the_kept_generator_and_reports_both(tmp_path):
@@ -129,3 +133,21 @@ def test_a_margin_also_gates_the_second_draw():
         keeper.judge(torch.zeros(2), torch.zeros(3), generation, second)
     assert len(draws) == 1 and keeper.fid == 10.0
     assert keeper.history[-1].get("confirmed_fid") is None
+
+
+def test_the_validation_slice_is_held_out_of_training():
+    """The critic's real images and a fitted family's basis never include the judged slice."""
+    from evogan.networks.pca import principal_components
+    from evogan.run.wiring import Components
+
+    config = Config(**TINY, trainer="es", generator="pca", components=8, keep_best=1.0)
+    whole = Components.build(config.replace(keep_best=0.0)).data.images
+    parts = Components.build(config)
+    n = len(whole)
+    held = n // 5
+    assert parts.validation is not None and len(parts.validation) == held
+    assert torch.equal(parts.data.images, whole[: n - held])
+    assert torch.equal(parts.validation.images, whole[n - held :])
+    assert torch.equal(parts.arena.images, whole[: n - held])  # the critic's real batches
+    mean, basis = principal_components(whole[: n - held], 8)
+    assert torch.equal(parts.model.basis, basis) and torch.equal(parts.model.mean, mean)

@@ -4,11 +4,16 @@ A GAN's last state is not its best: the critic and the generator chase each
 other, and an evolved generator that once drew digits can drift to strokes
 and dots as the critic wins (issue 13). With ``--keep-best SECONDS`` the run
 judges its current generator every so many seconds of training by FID in the
-evaluation classifier's feature space, against a validation slice of its own
-training images (the last fifth, at most ``VALIDATION_MAX``; the classifier
-trains on the rest), and keeps the best genome judged. The run returns that
-one and reports both; a benchmark that judges it against held-out images
-never shows the keeper those images.
+evaluation classifier's feature space, against a validation slice of its
+training images (the last fifth, at most ``VALIDATION_MAX``), and keeps the
+best genome judged. The run returns that one and reports both; a benchmark
+that judges it against held-out images never shows the keeper those images.
+
+The validation slice is held out of training (``hold_out``): the critic never
+sees it and a fitted family is not fitted to it, and the classifier trains on
+the rest. A slice the critic trains on rewards fitting those very images:
+the hybrid on the mppca family improved its FID on such a slice from 25.2 to
+21.8 while a held-out judge saw 49.0 -> 49.4 (2026-12-07).
 
 A judgement is noisy: a generator judged on one batch of samples can look
 better than the kept one by luck (in an hour's run, seed 2, the keeper swapped
@@ -66,26 +71,19 @@ class BestKeeper:
     @classmethod
     def build(
         cls,
-        data: ImageDataset,
+        training: ImageDataset,
+        validation: ImageDataset,
         every: float,
         samples: int,
         cache_dir: Path,
         confirm: bool = False,
         margin: float = 0.0,
     ) -> BestKeeper:
-        if data.labels is None:
-            raise EvoganError(f"--keep-best: {data.name} has no labels to train the judge on")
-        n = len(data.images)
-        held = min(n // VALIDATION_SHARE, VALIDATION_MAX)
-        if held < VALIDATION_MIN:
-            raise EvoganError(
-                f"--keep-best: {n} training images leave {held} for validation "
-                f"(at least {VALIDATION_MIN} needed)"
-            )
-        images, labels = data.images.cpu(), data.labels.cpu()
+        """The judge: a classifier trained on ``training``, FID against ``validation``."""
+        assert training.labels is not None and validation.labels is not None  # see hold_out
         evaluator = QualityEvaluator(
-            images[: n - held], labels[: n - held], images[n - held :], labels[n - held :],
-            cache_dir=cache_dir,
+            training.images.cpu(), training.labels.cpu(),
+            validation.images.cpu(), validation.labels.cpu(), cache_dir=cache_dir,
         )  # fmt: skip
         return cls(evaluator, every, samples, confirm, margin)
 
@@ -139,6 +137,24 @@ class BestKeeper:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
             setattr(self, name, value)
+
+
+def hold_out(data: ImageDataset) -> tuple[ImageDataset, ImageDataset]:
+    """``data`` without its validation slice, and the slice (its last fifth, at most 2,000)."""
+    if data.labels is None:
+        raise EvoganError(f"--keep-best: {data.name} has no labels to train the judge on")
+    n = len(data.images)
+    held = min(n // VALIDATION_SHARE, VALIDATION_MAX)
+    if held < VALIDATION_MIN:
+        raise EvoganError(
+            f"--keep-best: {n} training images leave {held} for validation "
+            f"(at least {VALIDATION_MIN} needed)"
+        )
+    images, labels = data.images, data.labels
+    return (
+        ImageDataset(images[: n - held], labels[: n - held], data.name),
+        ImageDataset(images[n - held :], labels[n - held :], data.name),
+    )
 
 
 def latents(n: int, latent_dim: int, batch: int = 0) -> torch.Tensor:

@@ -236,7 +236,9 @@ def build_keeper(parts: Components) -> BestKeeper | None:
     config = parts.config
     if not config.keep_best:
         return None
-    return BestKeeper.build(parts.data, config.keep_best, config.keep_best_samples,
+    assert parts.validation is not None  # held out of training with --keep-best
+    return BestKeeper.build(parts.data, parts.validation, config.keep_best,
+                            config.keep_best_samples,
                             default_cache_dir(), config.keep_best_confirm,
                             config.keep_best_margin)  # fmt: skip
 

@@ -23,6 +23,7 @@ from evogan.game.critic import SCORING_CHUNK, Critic
 from evogan.game.fitness import FITNESS, ON_FEATURES
 from evogan.genome import GenomeLayout
 from evogan.networks import Generator, GeneratorSpec, build_generator, parse_network
+from evogan.quality.keep_best import hold_out
 from evogan.schedule import RunClock
 from evogan.trainers import Trainer, build_trainer
 from evogan.trainers.base import Rebuild
@@ -35,7 +36,8 @@ SAMPLE_GRID = 64  # images in each sample grid, from one fixed latent batch
 class Components:
     config: Config
     device: torch.device
-    data: ImageDataset
+    data: ImageDataset  # what the run trains on
+    validation: ImageDataset | None  # --keep-best's slice, held out of data
     spec: GeneratorSpec
     model: Generator
     layout: GenomeLayout
@@ -54,6 +56,9 @@ class Components:
         data = load_dataset(
             config.dataset, data_dir=config.data_dir, subset=subset, image_size=config.image_size
         )
+        validation = None
+        if config.keep_best:
+            data, validation = hold_out(data)
         spec = generator_spec(config, data.image_size)
         check_memory(config, data, spec)
         # Initial weights from the seed without touching the caller's global RNG.
@@ -95,6 +100,7 @@ class Components:
             config=config,
             device=device,
             data=ImageDataset(images, data.labels, data.name),
+            validation=validation,
             spec=spec,
             model=model,
             layout=layout,
