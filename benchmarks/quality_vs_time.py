@@ -156,6 +156,11 @@ PCA_STEPS = {"es_lr": 0.4, "es_lr_final": 0.04}
 for name, layers in METHODS.items():
     if name != "mnist" and layers[0] == ("preset", {"name": "mnist"}):
         layers.insert(1, ("set", {"generator": "basis", **PCA_STEPS}))
+# ... and every egan method above ran on the DCGAN, the egan preset's until 2026-12-07
+EGAN_DCGAN = {"generator": "dcgan", "latent_dim": 64}
+for layers in METHODS.values():
+    if layers[0] == ("preset", {"name": "egan"}):
+        layers.insert(1, ("set", EGAN_DCGAN))
 METHODS |= {
     # the preset before quality_pca: the basis MLP on 8x8 cosine waves
     "mnist-cosine": [("preset", {"name": "mnist"}), ("set", {"generator": "basis", **PCA_STEPS})],
@@ -187,8 +192,8 @@ METHODS |= {
     # against the first population's fakes before anything is scored (no gain: the last
     # generator 89 / 60 / 53 at 100 / 1,000 / 2,000 generations against 93 / 56 / 54)
     "mnist-warmup": [("preset", {"name": "mnist"}), ("set", {"disc_warmup": 1000})],
-    # the hybrid on the fitted mixture: E-GAN's gradient steps reach every sampled
-    # cluster's genes, where the ES's 16 samples an agent move each cluster rarely
+    # the hybrid on the fitted mixture (the egan preset since 2026-12-07): E-GAN's gradient
+    # steps reach every sampled cluster's genes
     "egan-mppca": [("preset", {"name": "egan"}), ("set", {
         "generator": "mppca", "latent_dim": 16, "components": 64, "clusters": 32})],
     "mnist-mppca-narrow": [("preset", {"name": "mnist"}), ("set", {
