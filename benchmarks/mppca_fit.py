@@ -13,7 +13,8 @@ benchmark's judge, FID & co. on 5,000 samples against held-out images
 5000-9999 (quality_vs_time.py's ``eval/fid``). What evolution adds is then
 quality_vs_time.py's figure minus this one.
 
-Usage: python benchmarks/mppca_fit.py [--clusters 16 32 64 128] [--sharpness 1.25 1.5 1.75 2]
+Usage: python benchmarks/mppca_fit.py [--components 64] [--clusters 16 32 64 128]
+                                     [--sharpness 1.25 1.5 1.75 2] [--name mppca_fit]
 """
 
 from __future__ import annotations
@@ -48,13 +49,19 @@ def judges(data: dict[str, Any], cache: Path) -> tuple[Any, Any]:
 
 
 def fit_rows(
-    clusters: int, sharpness: list[float], samples: int, data: dict[str, Any], judged: Any
+    components: int,
+    clusters: int,
+    sharpness: list[float],
+    samples: int,
+    data: dict[str, Any],
+    judged: Any,
 ) -> list[dict[str, Any]]:
     from evogan.networks.mppca import SHARPEN
     from evogan.run.wiring import Components
 
     bench, validation = judged
-    config = method_config("mnist", 0, None, data=data).replace(clusters=clusters)
+    config = method_config("mnist", 0, None, data=data)
+    config = config.replace(components=components, clusters=clusters)
     started = time.perf_counter()
     parts = Components.build(config)  # loads the images and fits the mixture
     model = parts.model.eval()
@@ -66,9 +73,10 @@ def fit_rows(
             model.sharpness.fill_(math.log(sharp / SHARPEN))
             images = model(z)
         report = bench.evaluate(images).as_dict()
-        row = {"clusters": clusters, "sharpness": sharp, "genes": parts.layout.size,
+        row = {"components": components, "clusters": clusters, "sharpness": sharp,
+               "genes": parts.layout.size,
                "build_s": build_s, "validation/fid": validation.fid(images), **report}  # fmt: skip
-        print(f"clusters {clusters} sharpness {sharp:g}: validation FID "
+        print(f"components {components} clusters {clusters} sharpness {sharp:g}: validation FID "
               f"{row['validation/fid']:.1f}, benchmark FID {report['eval/fid']:.1f}",
               flush=True)  # fmt: skip
         rows.append(row)
@@ -77,8 +85,10 @@ def fit_rows(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--components", type=int, nargs="+", default=[64])
     parser.add_argument("--clusters", type=int, nargs="+", default=[16, 32, 64, 128])
     parser.add_argument("--sharpness", type=float, nargs="+", default=[1.25, 1.5, 1.75, 2.0])
+    parser.add_argument("--name", default="mppca_fit", help="result file results/NAME.json")
     add_smoke_options(parser)
     args = parser.parse_args()
     samples = SAMPLES
@@ -89,13 +99,15 @@ def main() -> None:
     data, cache = (DIGITS, out / "cache") if args.smoke else (MNIST, RESULTS / "cache")
     torch.set_num_threads(2)
     judged = judges(data, cache)
-    rows = [row for k in args.clusters for row in fit_rows(k, args.sharpness, samples, data,
-                                                            judged)]  # fmt: skip
-    command = "python benchmarks/mppca_fit.py --clusters {} --sharpness {}".format(
-        " ".join(map(str, args.clusters)), " ".join(f"{s:g}" for s in args.sharpness)
-    )
+    rows = [row for c in args.components for k in args.clusters
+            for row in fit_rows(c, k, args.sharpness, samples, data, judged)]  # fmt: skip
+    command = "python benchmarks/mppca_fit.py --components {} --clusters {} --sharpness {}".format(
+        " ".join(map(str, args.components)), " ".join(map(str, args.clusters)),
+        " ".join(f"{s:g}" for s in args.sharpness),
+    )  # fmt: skip
+    command += f" --name {args.name}" if args.name != "mppca_fit" else ""
     command += " --smoke" if args.smoke else ""
-    write_result("mppca_fit", {"command": command, "samples": samples, "rows": rows}, out)
+    write_result(args.name, {"command": command, "samples": samples, "rows": rows}, out)
 
 
 if __name__ == "__main__":
