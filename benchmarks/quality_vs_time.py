@@ -196,6 +196,10 @@ METHODS |= {
     # steps reach every sampled cluster's genes
     "egan-mppca": [("preset", {"name": "egan"}), ("set", {
         "generator": "mppca", "latent_dim": 16, "components": 64, "clusters": 32})],
+    # Can evolution improve a fit that leaves room? The preset and the hybrid from a fit
+    # of 8 clusters instead of 32 (the fit alone: results/mppca_fit_k8.json)
+    "mnist-k8": [("preset", {"name": "mnist"}), ("set", {"clusters": 8})],
+    "egan-k8": [("preset", {"name": "egan"}), ("set", {"clusters": 8})],
     "mnist-mppca-narrow": [("preset", {"name": "mnist"}), ("set", {
         "generator": "mppca", "es_lr": 0.1, "es_lr_final": 0.01, "es_sigma": 0.2,
         "es_sigma_final": 0.05})],
