@@ -55,9 +55,13 @@ def fit_rows(
     samples: int,
     data: dict[str, Any],
     judged: Any,
+    kmeans_seed: int = 0,
 ) -> list[dict[str, Any]]:
+    from evogan.networks import mppca
     from evogan.networks.mppca import SHARPEN
     from evogan.run.wiring import Components
+
+    mppca.KMEANS_SEED = kmeans_seed  # a module constant: runs always fit with seed 0
 
     bench, validation = judged
     config = method_config("mnist", 0, None, data=data)
@@ -74,9 +78,10 @@ def fit_rows(
             images = model(z)
         report = bench.evaluate(images).as_dict()
         row = {"components": components, "clusters": clusters, "sharpness": sharp,
-               "genes": parts.layout.size,
+               "kmeans_seed": kmeans_seed, "genes": parts.layout.size,
                "build_s": build_s, "validation/fid": validation.fid(images), **report}  # fmt: skip
-        print(f"components {components} clusters {clusters} sharpness {sharp:g}: validation FID "
+        print(f"components {components} clusters {clusters} sharpness {sharp:g} "
+              f"k-means seed {kmeans_seed}: validation FID "
               f"{row['validation/fid']:.1f}, benchmark FID {report['eval/fid']:.1f}",
               flush=True)  # fmt: skip
         rows.append(row)
@@ -88,6 +93,8 @@ def main() -> None:
     parser.add_argument("--components", type=int, nargs="+", default=[64])
     parser.add_argument("--clusters", type=int, nargs="+", default=[16, 32, 64, 128])
     parser.add_argument("--sharpness", type=float, nargs="+", default=[1.25, 1.5, 1.75, 2.0])
+    parser.add_argument("--kmeans-seeds", type=int, nargs="+", default=[0],
+                        help="k-means++ seeds to fit with (a run uses 0)")  # fmt: skip
     parser.add_argument("--name", default="mppca_fit", help="result file results/NAME.json")
     add_smoke_options(parser)
     args = parser.parse_args()
@@ -99,12 +106,14 @@ def main() -> None:
     data, cache = (DIGITS, out / "cache") if args.smoke else (MNIST, RESULTS / "cache")
     torch.set_num_threads(2)
     judged = judges(data, cache)
-    rows = [row for c in args.components for k in args.clusters
-            for row in fit_rows(c, k, args.sharpness, samples, data, judged)]  # fmt: skip
+    rows = [row for seed in args.kmeans_seeds for c in args.components for k in args.clusters
+            for row in fit_rows(c, k, args.sharpness, samples, data, judged, seed)]  # fmt: skip
     command = "python benchmarks/mppca_fit.py --components {} --clusters {} --sharpness {}".format(
         " ".join(map(str, args.components)), " ".join(map(str, args.clusters)),
         " ".join(f"{s:g}" for s in args.sharpness),
     )  # fmt: skip
+    if args.kmeans_seeds != [0]:
+        command += " --kmeans-seeds " + " ".join(map(str, args.kmeans_seeds))
     command += f" --name {args.name}" if args.name != "mppca_fit" else ""
     command += " --smoke" if args.smoke else ""
     write_result(args.name, {"command": command, "samples": samples, "rows": rows}, out)
