@@ -48,7 +48,7 @@ def family_config(family: str, data: dict[str, str]) -> Any:
 
     options = dict(FAMILIES[family])
     preset = options.pop("preset", None)
-    common = data | {"threads": 1}
+    common = data | {"threads": 1, "keep_best": 0.0}  # every image: no validation slice
     layers = [("preset", load_preset(preset))] if preset else []
     return build_config(*layers, ("family", options), ("benchmark", common))
 
