@@ -108,15 +108,21 @@ def judge(
             "time/fid_small_s": small_s, "time/fid_large_s": large_s}  # fmt: skip
 
 
-def one_seed(seed: int, study: Study) -> dict[str, Any]:
+def snapshot_run(config: Any, snapshots: Snapshots) -> tuple[Any, float]:
+    """``config`` trained on one thread with ``snapshots`` watching; the run and its seconds."""
     torch.set_num_threads(1)
     from evogan.run.engine import Evolution, evolve_run
 
+    started = time.time()
+    run = Evolution.start(config)
+    evolve_run(run, [snapshots])
+    return run, time.time() - started
+
+
+def one_seed(seed: int, study: Study) -> dict[str, Any]:
     snapshots = Snapshots(study.every)
     started = time.time()
-    run = Evolution.start(study.config(seed))
-    evolve_run(run, [snapshots])
-    train_s = time.time() - started
+    run, train_s = snapshot_run(study.config(seed), snapshots)
     bench, keeper = judges(run, study.cache)
     points = [{"generation": g} | judge(run, genome, study, bench, keeper)
               for g, genome in snapshots.genomes.items()]  # fmt: skip

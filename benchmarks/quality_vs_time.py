@@ -270,7 +270,9 @@ class TimedQuality:
         if run.keeper is not None:
             last = self.evaluator.evaluate(draw_samples(run, self.samples)).as_dict()
             point |= {f"last/{k}": v for k, v in last.items()}
-            point |= {"kept_generation": run.keeper.generation}
+            # the keeper's own figures (validation slice): what it decided on
+            point |= {"kept_generation": run.keeper.generation, "keep/best_fid": run.keeper.fid,
+                      "keep/last_fid": run.keeper.last_fid}  # fmt: skip
         self.points.append(point | report.as_dict())
 
 

@@ -30,6 +30,7 @@ SCRIPTS = [
     "quality_vs_time.py",
     "digits_sweep.py",
     "keep_best_judge.py",
+    "keep_best_margin.py",
     "mppca_fit.py",
     "report.py",
 ]

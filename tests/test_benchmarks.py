@@ -53,6 +53,7 @@ def load_script(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, name, module)  # a dataclass looks its module up there
     spec.loader.exec_module(module)
     return module
 
@@ -163,7 +164,8 @@ def check_quality_vs_time(out: Path, stdout: str) -> None:
     assert run["method"] == "es-annealed" and run["generations"] == 4
     assert [p["mark_generation"] for p in run["points"]] == [2.0, 4.0]
     for point in run["points"]:
-        assert_finite(point, "eval/fid", "last/eval/fid", "train_s", positive=True)
+        assert_finite(point, "eval/fid", "last/eval/fid", "train_s", "keep/best_fid",
+                      "keep/last_fid", positive=True)  # fmt: skip
         assert 1 <= point["kept_generation"] <= point["generation"]
     assert_finite(data["reference"]["heldout"], "eval/fid", positive=True)
     assert (out / "quality_vs_time.png").is_file()
@@ -182,6 +184,32 @@ def check_keep_best_judge(out: Path, stdout: str) -> None:
     assert_finite(summary, "keep/noise_sd", "time/fid_small_s", "time/fid_large_s")
     for variant in ("first", "second", "mean", "large"):
         assert -1 <= summary[f"spearman/{variant}"] <= 1
+
+
+def check_keep_best_margin(out: Path, stdout: str) -> None:
+    """The starting genome and every saved one judged by both judges; a replay per margin."""
+    (run,) = result(out, "keep_best_margin")["runs"]
+    assert [p["generation"] for p in run["points"]] == [0, 2, 4, 6]
+    for point in run["points"]:
+        assert_finite(point, "bench/fid", "keep/fid_first", "keep/fid_second", positive=True)
+    assert [row["margin"] for row in run["margins"]] == [0, 0.01, 0.02, 0.03, 0.05, 0.08]
+    for row in run["margins"]:
+        assert_finite(row, "swaps", "rises", "worst_rise", "start", "end", "best_seen")
+
+
+def test_a_replayed_keeper_holds_what_keep_best_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    """keep_best_margin.py's replay decides as BestKeeper.judge: confirm pass, then margin."""
+    replay = load_script("keep_best_margin", monkeypatch).replay
+
+    def point(first: float, second: float, bench: float) -> dict[str, float]:
+        return {"keep/fid_first": first, "keep/fid_second": second, "bench/fid": bench}
+
+    points = [point(20, 20, 50), point(19.5, 19.5, 52), point(19, 22, 40), point(18, 18, 49)]
+    # no margin: 19.5 beats 20 (kept, bench 52); 19 looks better but its mean 20.5 does not
+    assert replay(points, 0.0) == [50, 52, 52, 49]
+    # 5 %: a candidate must score below 19 (20 * 0.95): 19.5 and 19 do not, 18 does
+    assert replay(points, 0.05) == [50, 50, 50, 49]
+    assert replay(points, 0.2) == [50, 50, 50, 50]
 
 
 def check_mppca_fit(out: Path, stdout: str) -> None:
@@ -214,6 +242,7 @@ CHECKS: dict[str, tuple[list[str], Check]] = {
     "hybrid_cost.py": ([], check_hybrid_cost),
     "quality_vs_time.py": ([], check_quality_vs_time),
     "keep_best_judge.py": ([], check_keep_best_judge),
+    "keep_best_margin.py": ([], check_keep_best_margin),
     "mppca_fit.py": ([], check_mppca_fit),
     # two cheap scripts: the runs above cover the rest
     "run_all.py": (["--only", "hybrid_cost.py", "quality_vs_time.py", "report.py"], check_run_all),
