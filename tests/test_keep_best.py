@@ -151,3 +151,96 @@ def test_the_validation_slice_is_held_out_of_training():
     assert torch.equal(parts.arena.images, whole[: n - held])  # the critic's real batches
     mean, basis = principal_components(whole[: n - held], 8)
     assert torch.equal(parts.model.basis, basis) and torch.equal(parts.model.mean, mean)
+
+
+def test_the_keeper_counts_the_judgements_since_it_last_kept():
+    keeper = BestKeeper(ScriptedJudge([5.0, 3.0, 4.0, 4.5, 2.0]), every=1.0, samples=10)  # type: ignore[arg-type]
+    stale = []
+    for generation in range(5):
+        keeper.judge(torch.zeros(2), torch.zeros(3), generation)
+        stale.append(keeper.stale)
+    assert stale == [0, 0, 1, 2, 0]
+
+
+def test_es_restarts_at_a_genome_with_its_momentum_cleared():
+    from evogan.trainers.es import ESState, ESTrainer
+
+    config = Config(**TINY, trainer="es", es_mean_ema=0.9)
+    parts_layout = Evolution.start(config.replace(generations=1)).parts.layout
+    trainer = ESTrainer.from_config(config, parts_layout)
+    n = parts_layout.size
+    state = ESState(
+        mean=torch.full((n,), 3.0), sigma=torch.full((n,), 0.5), adam_m=torch.ones(n),
+        adam_v=torch.full((n,), 2.0), generation=7, population=torch.zeros(8, n),
+        average=torch.full((n,), 4.0),
+    )  # fmt: skip
+    genome = torch.linspace(-1, 1, n)
+    restarted = trainer.restart(state, genome)
+    assert torch.equal(restarted.mean * trainer.scale, genome / trainer.scale * trainer.scale)
+    assert torch.allclose(trainer.best(restarted)[0], genome)  # the average moved too
+    assert torch.equal(restarted.adam_m, torch.zeros(n))
+    assert torch.equal(restarted.adam_v, state.adam_v) and torch.equal(restarted.sigma, state.sigma)
+    assert restarted.generation == 7
+
+
+class Restarts:
+    """Records, after each generation the keeper judged, whether the mean is the kept genome."""
+
+    def __init__(self) -> None:
+        self.at_kept: list[bool] = []
+
+    def on_start(self, run):
+        pass
+
+    def on_generation(self, run, metrics):
+        if "keep/restarts" in metrics:
+            self.at_kept.append(torch.allclose(run.best_genome, run.keeper.genome))
+
+    def on_end(self, run, stop):
+        pass
+
+
+@pytest.mark.parametrize(("patience", "at_kept"), [(1, [True] * 4), (2, [False, True] * 2)])
+def test_a_stalled_keeper_restarts_the_search_from_the_kept_genome(patience, at_kept):
+    """The starting generator judged 1.0, every later one 2.0: nothing new is ever kept."""
+    config = Config(**TINY, trainer="es", keep_best=1e-9, keep_best_samples=100, generations=4,
+                    keep_best_confirm=False, keep_best_restart=patience)  # fmt: skip
+    run = Evolution.start(config)
+    assert run.keeper is not None
+    run.keeper.evaluator = ScriptedJudge([1.0] + [2.0] * 4)  # type: ignore[assignment]
+    start = run.best_genome.clone()
+    recorder = Restarts()
+    result = evolve_run(run, [recorder])
+    assert recorder.at_kept == at_kept
+    assert torch.equal(result.evolution.keeper.genome, start)
+    assert result.evolution.keeper.restarts == 4 // patience
+    assert result.history[-1]["keep/restarts"] == 4 // patience
+
+
+def test_a_run_that_restarts_resumes_bit_identically(tmp_path):
+    """A margin of 90 % keeps nothing after the start: the search restarts every judgement."""
+    config = Config(**TINY, trainer="es", keep_best=1e-9, keep_best_samples=100, generations=4,
+                    keep_best_restart=1, keep_best_margin=0.9, checkpoint_every=1,
+                    sample_every=0)  # fmt: skip
+    straight = evolve_run(Evolution.start(config), [])
+    evolve_run(Evolution.start(config.replace(generations=2)), [RunDirectory(tmp_path)])
+    resumed = resume(tmp_path, {"generations": 4})
+    evolve_run(resumed, [])
+    assert straight.evolution.keeper is not None and resumed.keeper is not None
+    assert resumed.keeper.history == straight.evolution.keeper.history
+    assert resumed.keeper.restarts == straight.evolution.keeper.restarts > 0
+    assert torch.equal(resumed.best_genome, straight.evolution.best_genome)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [({"keep_best_restart": 2}, "--keep-best-restart restarts from the kept generator: set "
+                                 "--keep-best"),
+     ({"keep_best_restart": 2, "keep_best": 5.0, "trainer": "ga"},
+      "--keep-best-restart works with --trainer es, not ga")],
+)  # fmt: skip
+def test_keep_best_restart_needs_keep_best_and_es(changes, message):
+    from evogan.config.validate import validate
+
+    with pytest.raises(EvoganError, match=message):
+        validate(Config(**TINY, **changes))

@@ -442,6 +442,13 @@ class Config:
         "one disagree by a few FID",
         bounds="[0, 1)",
     )
+    keep_best_restart: int = option(
+        "quality", 0,
+        "after this many judgements in a row keep nothing new, evolution strategies restart "
+        "their search from the kept generator (its mean, with fresh momentum), as Population "
+        "Based Training exploits its best checkpoint (0: never; --trainer es)",
+        bounds=NON_NEGATIVE,
+    )
 
     # fmt: on
 

@@ -29,6 +29,12 @@ judge disagree by a few FID, more than fitted generators differ by.
 
 Judging is not training: its seconds are reported (``keep/judge_s``), not
 counted against ``--time-budget``.
+
+With ``--keep-best-restart N`` the keeper also steers: after N judgements in
+a row keep nothing, evolution strategies restart from the kept genome, as
+Population Based Training's "exploit" copies its best checkpoint (Jaderberg
+et al. 2017). The search drifts: from a weak fit (8 clusters) ES kept 82.4 at
+two minutes and its mean drifted back to 88 by ten (2026-12-07).
 """
 
 from __future__ import annotations
@@ -64,6 +70,8 @@ class BestKeeper:
     fid: float = float("inf")
     generation: int = 0
     last_fid: float = float("nan")  # the latest judgement
+    stale: int = 0  # judgements in a row that kept nothing new
+    restarts: int = 0  # --keep-best-restart: the searches restarted from the kept genome
     next_at: float = 0.0  # training seconds of the next judgement
     judge_seconds: float = 0.0
     history: list[dict[str, float]] = field(default_factory=list)
@@ -115,6 +123,9 @@ class BestKeeper:
             self.history[-1]["confirmed_fid"] = fid
         if fid < to_beat:
             self.genome, self.fid, self.generation = genome.detach().clone(), fid, generation
+            self.stale = 0
+        else:
+            self.stale += 1
         return fid
 
     def fid_of(self, images: torch.Tensor) -> float:
@@ -125,12 +136,14 @@ class BestKeeper:
 
     def metrics(self) -> dict[str, float]:
         return {"keep/fid": self.last_fid, "keep/best_fid": self.fid,
-                "keep/judge_s": self.judge_seconds}  # fmt: skip
+                "keep/judge_s": self.judge_seconds,
+                "keep/restarts": float(self.restarts)}  # fmt: skip
 
     def state_dict(self) -> dict[str, Any]:
         return {
             "genome": self.genome, "fid": self.fid, "generation": self.generation,
-            "last_fid": self.last_fid, "next_at": self.next_at,
+            "last_fid": self.last_fid, "stale": self.stale, "restarts": self.restarts,
+            "next_at": self.next_at,
             "judge_seconds": self.judge_seconds, "history": self.history,
         }  # fmt: skip
 

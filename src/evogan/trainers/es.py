@@ -206,6 +206,15 @@ class ESTrainer(Trainer):
         centre = state.mean if state.average is None else state.average
         return centre * self.scale, state.best_fitness
 
+    def restart(self, state: ESState, genome: torch.Tensor) -> ESState:
+        """The mean (and its average) moved to ``genome``, the momentum cleared: it pointed
+        where the old mean was going. Adam's second moment, a scale, and the sigmas stay."""
+        mean = genome / self.scale
+        average = None if state.average is None else mean.clone()
+        return dataclasses.replace(
+            state, mean=mean, adam_m=torch.zeros_like(state.adam_m), average=average
+        )
+
     def agent_fitness(self, state: ESState) -> torch.Tensor | None:
         return state.fitness
 
