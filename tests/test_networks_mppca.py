@@ -156,6 +156,17 @@ def test_a_resumed_mppca_run_equals_the_straight_one(tmp_path):
         assert torch.equal(resumed.evolution.parts.model.fixed_state()[name], value), name
 
 
+def test_es_starts_at_the_fit_itself_and_other_families_at_a_random_mean():
+    """The mppca genes are offsets from the fit: ES's first mean is the zero genome."""
+    from evogan.run.engine import Evolution
+
+    run = Evolution.start(Config(**MPPCA))
+    assert torch.equal(run.best_genome, torch.zeros(run.parts.layout.size))
+    mlp = Evolution.start(Config(**TINY, trainer="es"))
+    assert not mlp.parts.layout.search_from_initial
+    assert mlp.best_genome.abs().min() > 0  # a random draw (the article's start)
+
+
 def test_the_images_pre_tanh_values_are_what_the_fit_projects():
     """``project`` inverts the drawing: an image drawn at zero sharpness gene from given
     coefficients projects back to them divided by SHARPEN (up to the SQUEEZE)."""

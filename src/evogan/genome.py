@@ -24,6 +24,7 @@ class GenomeLayout:
     segments: tuple[tuple[int, int], ...]
     init_std: torch.Tensor  # [n_params]: spread of a fresh value of each gene
     initial: torch.Tensor | None = None  # [n_params]: the module's own (PyTorch) initialisation
+    search_from_initial: bool = False  # ES starts at ``initial`` (a fitted family's fit)
 
     @property
     def size(self) -> int:
@@ -40,7 +41,8 @@ class GenomeLayout:
             stds.append(torch.full((param.numel(),), generator.init_std(name, param)))
             start += param.numel()
         initial = torch.cat([p.detach().reshape(-1) for p in generator.parameters()])
-        return cls(tuple(names), tuple(shapes), tuple(segments), torch.cat(stds), initial)
+        return cls(tuple(names), tuple(shapes), tuple(segments), torch.cat(stds), initial,
+                   generator.search_from_own_parameters)  # fmt: skip
 
     def unflatten(self, population: torch.Tensor) -> dict[str, torch.Tensor]:
         """``[pop, n_params]`` -> ``{name: [pop, *shape]}`` views (no copy)."""

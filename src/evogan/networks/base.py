@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -50,6 +51,9 @@ class Generator(nn.Module):
     """Base class: a latent batch in, a [-1, 1] image batch out."""
 
     spec: GeneratorSpec
+    # ES starts its mean at the module's own parameters rather than a random draw: a fitted
+    # family's genes are offsets from its fit, so zero is the fit itself
+    search_from_own_parameters: ClassVar[bool] = False
 
     def fit_to(self, images: torch.Tensor) -> None:
         """Set what the training images ``[N, 1, H, W]`` fix; most families have nothing."""

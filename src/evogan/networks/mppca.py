@@ -54,6 +54,7 @@ class MPPCAGenerator(Generator):
     centres: torch.Tensor  # [K, C] cluster centres in coefficients
     directions: torch.Tensor  # [K, C, R] each cluster's directions, scaled by its spread
     shares: torch.Tensor  # [K] cumulative share of the training images, ending at 1
+    search_from_own_parameters = True  # zero offsets: ES starts at the fit itself
 
     def __init__(self, spec: GeneratorSpec) -> None:
         super().__init__()

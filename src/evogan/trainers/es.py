@@ -114,6 +114,8 @@ class ESTrainer(Trainer):
 
     def init(self, rng: torch.Generator) -> ESState:
         mean = torch.randn(self.layout.size, generator=rng)
+        if self.layout.search_from_initial and self.layout.initial is not None:
+            mean = self.layout.initial / self.scale  # the draw above keeps rng's stream as before
         zeros = torch.zeros_like(mean)
         population = (mean * self.scale).expand(self.population_size, -1).clone()
         sigma = torch.full_like(mean, self.sigma0)
