@@ -14,7 +14,7 @@ the genome it would keep at each point: every rise of it is a swap the
 benchmark disagrees with.
 
 Usage: python benchmarks/keep_best_margin.py [--method mnist] [--seeds 0 1 2]
-           [--generations 8000] [--every 400] [--margins 0 0.01 0.02 0.03 0.05 0.08]
+           [--generations 8000] [--every 400] [--margins 0 0.01 0.02 0.03 0.05 0.08 0.1 0.12]
            [--workers 3] [--name keep_best_margin]
 """
 
@@ -127,7 +127,7 @@ def main() -> None:
     parser.add_argument("--generations", type=int, default=8000)
     parser.add_argument("--every", type=int, default=400, help="save the genome every N")
     parser.add_argument("--margins", type=float, nargs="+",
-                        default=[0.0, 0.01, 0.02, 0.03, 0.05, 0.08])  # fmt: skip
+                        default=[0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.12])  # fmt: skip
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--name", default="keep_best_margin", help="result file results/NAME.json")
     add_smoke_options(parser)

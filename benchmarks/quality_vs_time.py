@@ -213,6 +213,13 @@ METHODS |= {
         "generator": "mppca", "es_lr": 0.1, "es_lr_final": 0.01, "es_sigma": 0.2,
         "es_sigma_final": 0.05})],
 }  # fmt: skip
+# The mnist preset until quality_k64_60min (2026-12-07): 32 clusters, keep-best without a
+# margin or restarts. Every other method on the preset keeps them (ES started at a random
+# mean around the fit then; it starts at the fit itself since).
+MPPCA_K32 = {"clusters": 32, "keep_best_margin": 0.0, "keep_best_restart": 0}
+for name, layers in METHODS.items():
+    if name != "mnist" and layers[0] == ("preset", {"name": "mnist"}):
+        layers.insert(1, ("set", MPPCA_K32))
 # --smoke: the generation-judged path with the kept generator, in seconds
 SMOKE = {"methods": ["es-annealed"], "seeds": [0], "generations": 4, "generation_marks": [2],
          "workers": 1, "samples": 200}  # fmt: skip

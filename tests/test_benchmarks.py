@@ -192,7 +192,7 @@ def check_keep_best_margin(out: Path, stdout: str) -> None:
     assert [p["generation"] for p in run["points"]] == [0, 2, 4, 6]
     for point in run["points"]:
         assert_finite(point, "bench/fid", "keep/fid_first", "keep/fid_second", positive=True)
-    assert [row["margin"] for row in run["margins"]] == [0, 0.01, 0.02, 0.03, 0.05, 0.08]
+    assert [row["margin"] for row in run["margins"]] == [0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.12]
     for row in run["margins"]:
         assert_finite(row, "swaps", "rises", "worst_rise", "start", "end", "best_seen")
 

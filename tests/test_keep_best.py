@@ -232,15 +232,12 @@ def test_a_run_that_restarts_resumes_bit_identically(tmp_path):
     assert torch.equal(resumed.best_genome, straight.evolution.best_genome)
 
 
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [({"keep_best_restart": 2}, "--keep-best-restart restarts from the kept generator: set "
-                                 "--keep-best"),
-     ({"keep_best_restart": 2, "keep_best": 5.0, "trainer": "ga"},
-      "--keep-best-restart works with --trainer es, not ga")],
-)  # fmt: skip
-def test_keep_best_restart_needs_keep_best_and_es(changes, message):
-    from evogan.config.validate import validate
-
-    with pytest.raises(EvoganError, match=message):
-        validate(Config(**TINY, **changes))
+def test_keep_best_restart_does_nothing_without_keep_best_or_for_another_trainer():
+    """Like every ES option: a preset's restart does not stop --keep-best 0 or --trainer ga."""
+    without = evolve(Config(**TINY, trainer="es", keep_best_restart=1), generations=2)
+    assert without.evolution.keeper is None
+    ga = Config(**TINY, trainer="ga", keep_best=1e-9, keep_best_samples=100, generations=3,
+                keep_best_restart=1, keep_best_margin=0.9)  # fmt: skip
+    result = evolve_run(Evolution.start(ga), [])
+    assert result.evolution.keeper is not None and result.evolution.keeper.restarts == 0
+    assert result.evolution.keeper.stale == 3  # nothing kept after the start: ES would restart

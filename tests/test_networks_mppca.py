@@ -193,7 +193,7 @@ def test_the_mnist_preset_fits_every_cluster_to_real_digits_and_draws_strokes():
     run = Evolution.start(config)
     model = run.parts.model
     shares = torch.diff(model.shares, prepend=torch.zeros(1))
-    assert model.spec.kind == "mppca" and run.parts.layout.size == 32 * 64 + 32 * 15 + 1
+    assert model.spec.kind == "mppca" and run.parts.layout.size == 64 * 64 + 64 * 15 + 1
     assert (shares > 0).all()
     drawn = model(torch.randn(64, model.spec.latent_dim, generator=torch.Generator()))
     ink = (drawn > 0).float().mean()

@@ -446,7 +446,8 @@ class Config:
         "quality", 0,
         "after this many judgements in a row keep nothing new, evolution strategies restart "
         "their search from the kept generator (its mean, with fresh momentum), as Population "
-        "Based Training exploits its best checkpoint (0: never; --trainer es)",
+        "Based Training exploits its best checkpoint (0: never; only --trainer es with "
+        "--keep-best, like every ES option it does nothing otherwise)",
         bounds=NON_NEGATIVE,
     )
 

@@ -46,12 +46,5 @@ def validate(config: Config) -> None:
             f"--pixel-mmd-weight works with --trainer ga or es, not {config.trainer} "
             "(it scores its generators by its own losses)"
         )
-    if config.keep_best_restart and not config.keep_best:
-        raise EvoganError("--keep-best-restart restarts from the kept generator: set --keep-best")
-    if config.keep_best_restart and config.trainer != "es":
-        raise EvoganError(
-            f"--keep-best-restart works with --trainer es, not {config.trainer} "
-            "(it moves the search's one mean to the kept generator)"
-        )
     if config.mixture == 1:
         raise EvoganError("--mixture 1 is the single best generator: use 0, or 2 and more")

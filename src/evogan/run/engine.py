@@ -106,7 +106,7 @@ class Evolution:
         second = (lambda: draw(1)) if keeper.confirm else None
         keeper.judge(draw(0), genome, self.generation, second)
         keeper.next_at = self.elapsed + keeper.every
-        patience = self.config.keep_best_restart
+        patience = self.config.keep_best_restart if self.config.trainer == "es" else 0
         if patience and keeper.stale >= patience and keeper.genome is not None:
             self.state = self.parts.trainer.restart(self.state, keeper.genome)
             keeper.stale = 0
