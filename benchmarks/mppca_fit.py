@@ -14,12 +14,14 @@ benchmark's judge, FID & co. on 5,000 samples against held-out images
 quality_vs_time.py's figure minus this one.
 
 Usage: python benchmarks/mppca_fit.py [--components 64] [--clusters 16 32 64 128]
-                                     [--sharpness 1.25 1.5 1.75 2] [--name mppca_fit]
+                                     [--sharpness 1.25 1.5 1.75 2] [--kmeans-seeds 0]
+                                     [--latent-seeds 0] [--name mppca_fit]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import time
 from pathlib import Path
@@ -56,6 +58,7 @@ def fit_rows(
     data: dict[str, Any],
     judged: Any,
     kmeans_seed: int = 0,
+    latent_seeds: tuple[int, ...] = (0,),
 ) -> list[dict[str, Any]]:
     from evogan.networks import mppca
     from evogan.networks.mppca import SHARPEN
@@ -70,18 +73,19 @@ def fit_rows(
     parts = Components.build(config)  # loads the images and fits the mixture
     model = parts.model.eval()
     build_s = time.perf_counter() - started
-    z = torch.randn(samples, parts.spec.latent_dim, generator=torch.Generator().manual_seed(0))
     rows = []
-    for sharp in sharpness:
+    for sharp, latent_seed in itertools.product(sharpness, latent_seeds):
+        z = torch.randn(samples, parts.spec.latent_dim,
+                        generator=torch.Generator().manual_seed(latent_seed))  # fmt: skip
         with torch.no_grad():
             model.sharpness.fill_(math.log(sharp / SHARPEN))
             images = model(z)
         report = bench.evaluate(images).as_dict()
         row = {"components": components, "clusters": clusters, "sharpness": sharp,
-               "kmeans_seed": kmeans_seed, "genes": parts.layout.size,
+               "kmeans_seed": kmeans_seed, "latent_seed": latent_seed, "genes": parts.layout.size,
                "build_s": build_s, "validation/fid": validation.fid(images), **report}  # fmt: skip
         print(f"components {components} clusters {clusters} sharpness {sharp:g} "
-              f"k-means seed {kmeans_seed}: validation FID "
+              f"k-means seed {kmeans_seed} latent seed {latent_seed}: validation FID "
               f"{row['validation/fid']:.1f}, benchmark FID {report['eval/fid']:.1f}",
               flush=True)  # fmt: skip
         rows.append(row)
@@ -95,6 +99,9 @@ def main() -> None:
     parser.add_argument("--sharpness", type=float, nargs="+", default=[1.25, 1.5, 1.75, 2.0])
     parser.add_argument("--kmeans-seeds", type=int, nargs="+", default=[0],
                         help="k-means++ seeds to fit with (a run uses 0)")  # fmt: skip
+    parser.add_argument("--latent-seeds", type=int, nargs="+", default=[0],
+                        help="seeds of the 5,000 judged latents (quality_vs_time.py draws "
+                             "from 12345)")  # fmt: skip
     parser.add_argument("--name", default="mppca_fit", help="result file results/NAME.json")
     add_smoke_options(parser)
     args = parser.parse_args()
@@ -107,13 +114,16 @@ def main() -> None:
     torch.set_num_threads(2)
     judged = judges(data, cache)
     rows = [row for seed in args.kmeans_seeds for c in args.components for k in args.clusters
-            for row in fit_rows(c, k, args.sharpness, samples, data, judged, seed)]  # fmt: skip
+            for row in fit_rows(c, k, args.sharpness, samples, data, judged, seed,
+                                tuple(args.latent_seeds))]  # fmt: skip
     command = "python benchmarks/mppca_fit.py --components {} --clusters {} --sharpness {}".format(
         " ".join(map(str, args.components)), " ".join(map(str, args.clusters)),
         " ".join(f"{s:g}" for s in args.sharpness),
     )  # fmt: skip
     if args.kmeans_seeds != [0]:
         command += " --kmeans-seeds " + " ".join(map(str, args.kmeans_seeds))
+    if args.latent_seeds != [0]:
+        command += " --latent-seeds " + " ".join(map(str, args.latent_seeds))
     command += f" --name {args.name}" if args.name != "mppca_fit" else ""
     command += " --smoke" if args.smoke else ""
     write_result(args.name, {"command": command, "samples": samples, "rows": rows}, out)

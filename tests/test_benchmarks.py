@@ -216,6 +216,7 @@ def check_mppca_fit(out: Path, stdout: str) -> None:
     """The fit judged by both judges, at each clusters and sharpness asked for."""
     (row,) = result(out, "mppca_fit")["rows"]
     assert (row["components"], row["clusters"], row["sharpness"]) == (64, 4, 1.75)
+    assert (row["kmeans_seed"], row["latent_seed"]) == (0, 0)
     assert row["genes"] == 4 * 64 + 4 * 15 + 1  # the preset's sizes on 8x8 digits
     assert_finite(row, "validation/fid", "build_s", *QUALITY, positive=True)
 
