@@ -106,11 +106,13 @@ class Evolution:
         second = (lambda: draw(1)) if keeper.confirm else None
         keeper.judge(draw(0), genome, self.generation, second)
         keeper.next_at = self.elapsed + keeper.every
-        patience = self.config.keep_best_restart if self.config.trainer == "es" else 0
+        patience = self.config.keep_best_restart
         if patience and keeper.stale >= patience and keeper.genome is not None:
-            self.state = self.parts.trainer.restart(self.state, keeper.genome)
-            keeper.stale = 0
-            keeper.restarts += 1
+            restarted = self.parts.trainer.restart(self.state, keeper.genome)
+            if restarted is not None:
+                self.state = restarted
+                keeper.stale = 0
+                keeper.restarts += 1
 
     def generator(self, genome: torch.Tensor) -> Generator:
         """``genome`` as an ordinary ``nn.Module``."""

@@ -70,9 +70,10 @@ class Trainer(ABC):
         """Each island's best genome and fitness; [] for a trainer without islands."""
         return []
 
-    def restart(self, state: Any, genome: torch.Tensor) -> Any:
-        """The state searching again from ``genome`` (``--keep-best-restart``; ES only)."""
-        raise NotImplementedError(f"{type(self).__name__} cannot restart from a genome")
+    def restart(self, state: Any, genome: torch.Tensor) -> Any | None:
+        """The state searching again from ``genome`` (``--keep-best-restart``); None for a
+        trainer that cannot (only ES can: it has one mean to move)."""
+        return None
 
     def close(self) -> None:
         """Stop workers the trainer started (Ray actors); nothing by default."""
