@@ -183,6 +183,28 @@ def test_es_restarts_at_a_genome_with_its_momentum_cleared():
     assert restarted.generation == 7
 
 
+def test_egan_restarts_its_leading_parent_with_its_momentum_cleared():
+    from evogan.trainers.egan import EGANState, EGANTrainer
+
+    config = Config(**TINY | {"population": 2}, trainer="egan")
+    layout = Evolution.start(config.replace(generations=1)).parts.layout
+    trainer = EGANTrainer.from_config(config, layout)
+    n = layout.size
+    state = EGANState(
+        parents=torch.stack([torch.full((n,), 3.0), torch.full((n,), 5.0)]),
+        adam_m=torch.ones(2, n), adam_v=torch.full((2, n), 2.0), adam_t=9, generation=7,
+        best_fitness=0.25,
+    )  # fmt: skip
+    genome = torch.linspace(-1, 1, n)
+    restarted = trainer.restart(state, genome)
+    assert torch.equal(trainer.best(restarted)[0], genome)
+    assert torch.equal(restarted.parents[1], torch.full((n,), 5.0))  # the other lineage stays
+    assert torch.equal(restarted.adam_m, torch.stack([torch.zeros(n), torch.ones(n)]))
+    assert torch.equal(restarted.adam_v, state.adam_v)
+    assert (restarted.adam_t, restarted.generation) == (9, 7)
+    assert torch.equal(state.parents[0], torch.full((n,), 3.0))  # the old state is untouched
+
+
 class Restarts:
     """Records, after each generation the keeper judged, whether the mean is the kept genome."""
 
@@ -200,10 +222,11 @@ class Restarts:
         pass
 
 
+@pytest.mark.parametrize("trainer", ["es", "egan"])
 @pytest.mark.parametrize(("patience", "at_kept"), [(1, [True] * 4), (2, [False, True] * 2)])
-def test_a_stalled_keeper_restarts_the_search_from_the_kept_genome(patience, at_kept):
+def test_a_stalled_keeper_restarts_the_search_from_the_kept_genome(trainer, patience, at_kept):
     """The starting generator judged 1.0, every later one 2.0: nothing new is ever kept."""
-    config = Config(**TINY, trainer="es", keep_best=1e-9, keep_best_samples=100, generations=4,
+    config = Config(**TINY, trainer=trainer, keep_best=1e-9, keep_best_samples=100, generations=4,
                     keep_best_confirm=False, keep_best_restart=patience)  # fmt: skip
     run = Evolution.start(config)
     assert run.keeper is not None
@@ -217,9 +240,10 @@ def test_a_stalled_keeper_restarts_the_search_from_the_kept_genome(patience, at_
     assert result.history[-1]["keep/restarts"] == 4 // patience
 
 
-def test_a_run_that_restarts_resumes_bit_identically(tmp_path):
+@pytest.mark.parametrize("trainer", ["es", "egan"])
+def test_a_run_that_restarts_resumes_bit_identically(tmp_path, trainer):
     """A margin of 90 % keeps nothing after the start: the search restarts every judgement."""
-    config = Config(**TINY, trainer="es", keep_best=1e-9, keep_best_samples=100, generations=4,
+    config = Config(**TINY, trainer=trainer, keep_best=1e-9, keep_best_samples=100, generations=4,
                     keep_best_restart=1, keep_best_margin=0.9, checkpoint_every=1,
                     sample_every=0)  # fmt: skip
     straight = evolve_run(Evolution.start(config), [])

@@ -444,10 +444,10 @@ class Config:
     )
     keep_best_restart: int = option(
         "quality", 0,
-        "after this many judgements in a row keep nothing new, evolution strategies restart "
-        "their search from the kept generator (its mean, with fresh momentum), as Population "
-        "Based Training exploits its best checkpoint (0: never; only --trainer es with "
-        "--keep-best, like every ES option it does nothing otherwise)",
+        "after this many judgements in a row keep nothing new, the search restarts from the "
+        "kept generator (ES's mean or E-GAN's leading parent, with fresh momentum), as "
+        "Population Based Training exploits its best checkpoint (0: never; only --trainer es "
+        "or egan with --keep-best, it does nothing otherwise)",
         bounds=NON_NEGATIVE,
     )
 

@@ -31,10 +31,11 @@ Judging is not training: its seconds are reported (``keep/judge_s``), not
 counted against ``--time-budget``.
 
 With ``--keep-best-restart N`` the keeper also steers: after N judgements in
-a row keep nothing, evolution strategies restart from the kept genome, as
-Population Based Training's "exploit" copies its best checkpoint (Jaderberg
-et al. 2017). The search drifts: from a weak fit (8 clusters) ES kept 82.4 at
-two minutes and its mean drifted back to 88 by ten (2026-12-07).
+a row keep nothing, the search (ES's mean, E-GAN's leading parent) restarts
+from the kept genome, as Population Based Training's "exploit" copies its
+best checkpoint (Jaderberg et al. 2017). The search drifts: from a weak fit
+(8 clusters) ES kept 82.4 at two minutes and its mean drifted back to 88 by
+ten (2026-12-07).
 """
 
 from __future__ import annotations

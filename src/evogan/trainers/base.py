@@ -72,7 +72,7 @@ class Trainer(ABC):
 
     def restart(self, state: Any, genome: torch.Tensor) -> Any | None:
         """The state searching again from ``genome`` (``--keep-best-restart``); None for a
-        trainer that cannot (only ES can: it has one mean to move)."""
+        trainer that cannot (ES moves its mean, E-GAN its leading parent)."""
         return None
 
     def close(self) -> None:

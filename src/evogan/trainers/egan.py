@@ -151,6 +151,15 @@ class EGANTrainer(Trainer):
     def best(self, state: EGANState) -> tuple[torch.Tensor, float]:
         return state.parents[0], state.best_fitness
 
+    def restart(self, state: EGANState, genome: torch.Tensor) -> EGANState:
+        """The leading lineage (parent 0, the best survivor) moved to ``genome`` with its
+        momentum cleared: it pointed where the drifted parent was going. Its second moment,
+        a scale, stays; the other parents keep their lineages (identical parents would
+        breed identical children)."""
+        parents, adam_m = state.parents.clone(), state.adam_m.clone()
+        parents[0], adam_m[0] = genome, 0
+        return dataclasses.replace(state, parents=parents, adam_m=adam_m)
+
     def agent_fitness(self, state: EGANState) -> torch.Tensor | None:
         return state.fitness
 
