@@ -212,6 +212,33 @@ def test_a_replayed_keeper_holds_what_keep_best_would(monkeypatch: pytest.Monkey
     assert replay(points, 0.2) == [50, 50, 50, 50]
 
 
+def test_merged_results_keep_every_run_and_where_it_came_from(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """quality_vs_time.py --merge: one plot of runs measured on different days."""
+    script = load_script("quality_vs_time", monkeypatch)
+
+    def run(method: str, seed: int, fid: float) -> dict[str, object]:
+        points = [{"mark_s": mark, "eval/fid": fid + mark / 60} for mark in (300.0, 600.0)]
+        return {"method": method, "seed": seed, "points": points}
+
+    reference = {"heldout": {"eval/fid": 11.0}}
+    for name, budgets, runs in [("a", [300, 600], [run("es", 0, 50), run("es", 1, 52)]),
+                                ("b", [600, 3600], [run("dcgan", 2, 200)])]:  # fmt: skip
+        (tmp_path / f"{name}.json").write_text(json.dumps(
+            {"machine": name, "command": f"run {name}", "budgets": budgets,
+             "reference": reference, "runs": runs}))  # fmt: skip
+    script.merge("both", ["a", "b"], tmp_path)
+    merged = json.loads((tmp_path / "both.json").read_text())
+    assert merged["budgets"] == [300, 600, 3600]
+    assert merged["sources"] == {"a": {"machine": "a", "command": "run a"},
+                                 "b": {"machine": "b", "command": "run b"}}  # fmt: skip
+    assert [(r["method"], r["seed"], r["source"]) for r in merged["runs"]] == [
+        ("es", 0, "a"), ("es", 1, "a"), ("dcgan", 2, "b")]  # fmt: skip
+    assert merged["runs"][2]["points"][1]["eval/fid"] == 210.0
+    assert (tmp_path / "both.png").is_file()
+
+
 def check_mppca_fit(out: Path, stdout: str) -> None:
     """The fit judged by both judges, at each clusters and sharpness asked for."""
     (row,) = result(out, "mppca_fit")["rows"]
