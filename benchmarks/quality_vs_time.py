@@ -212,6 +212,13 @@ METHODS |= {
     # the hybrid stalls after ~1,500 generations and its last generator drifts back (47.8
     # kept, 50-52 last at 10 min): its leading parent restarted from the kept genome
     "egan-k64-restart2": [("preset", {"name": "egan"}), ("set", {"keep_best_restart": 2})],
+    # ES from the fit first falls 49 -> 65-69 at 300-600 generations (results/
+    # keep_best_margin.json): Adam moves every gene by lr a step whatever the signal, 10-20x
+    # E-GAN's step (2e-4 in genome units = 0.002 in ES's units of GENE_SPREAD 0.1)
+    "mnist-k64-slow10": [("preset", {"name": "mnist"}), ("set", {
+        "clusters": 64, "es_lr": 0.004, "es_lr_final": 0.0004})],
+    "mnist-k64-slow20": [("preset", {"name": "mnist"}), ("set", {
+        "clusters": 64, "es_lr": 0.002, "es_lr_final": 0.0002})],
     "mnist-mppca-narrow": [("preset", {"name": "mnist"}), ("set", {
         "generator": "mppca", "es_lr": 0.1, "es_lr_final": 0.01, "es_sigma": 0.2,
         "es_sigma_final": 0.05})],
