@@ -212,6 +212,10 @@ METHODS |= {
     # the hybrid stalls after ~1,500 generations and its last generator drifts back (47.8
     # kept, 50-52 last at 10 min): its leading parent restarted from the kept genome
     "egan-k64-restart2": [("preset", {"name": "egan"}), ("set", {"keep_best_restart": 2})],
+    # ... and with the mnist preset's margin (the hybrid's gains were 12-15 % on keep-best's
+    # judge, more than 10 %; its one bad swap in probe_egan_k64_3seeds was 1 %)
+    "egan-k64-margin-restart2": [("preset", {"name": "egan"}), ("set", {
+        "keep_best_restart": 2, "keep_best_margin": 0.1})],
     # ES from the fit first falls 49 -> 65-69 at 300-600 generations (results/
     # keep_best_margin.json): Adam moves every gene by lr a step whatever the signal, 10-20x
     # E-GAN's step (2e-4 in genome units = 0.002 in ES's units of GENE_SPREAD 0.1)
