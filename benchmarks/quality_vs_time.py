@@ -231,9 +231,12 @@ METHODS |= {
 # margin or restarts. Every other method on the preset keeps them (ES started at a random
 # mean around the fit then; it starts at the fit itself since).
 MPPCA_K32 = {"clusters": 32, "keep_best_margin": 0.0, "keep_best_restart": 0}
+# The egan preset until probe_egan_restart (2026-12-07): no restarts.
 for name, layers in METHODS.items():
     if name != "mnist" and layers[0] == ("preset", {"name": "mnist"}):
         layers.insert(1, ("set", MPPCA_K32))
+    if "restart" not in name and layers[0] == ("preset", {"name": "egan"}):
+        layers.insert(1, ("set", {"keep_best_restart": 0}))
 # --smoke: the generation-judged path with the kept generator, in seconds
 SMOKE = {"methods": ["es-annealed"], "seeds": [0], "generations": 4, "generation_marks": [2],
          "workers": 1, "samples": 200}  # fmt: skip
